@@ -37,12 +37,18 @@ def _sized_sum(terms, width):
 
 
 def threshold_fire(spikes, weights, bias, threshold):
-    """Gate-mode fire expression: ``[bias + sum(w_i * s_i) >= threshold]``."""
-    width = membrane_width(weights, bias, threshold)
-    membrane = Const(bias, signed(width))
-    for s, w in zip(spikes, weights):
-        membrane = membrane + Mux(s, Const(w, signed(width)), Const(0, signed(width)))
-    return membrane >= Const(threshold, signed(width))
+    """Gate-mode fire expression: ``[bias + sum(w_i * s_i) >= threshold]``.
+
+    The membrane starts at ``bias - threshold`` and the neuron fires when it ends up
+    non-negative, i.e. on its sign bit: one fixed-width adder chain and no comparator, so
+    the emitted Verilog has no width mismatches.
+    """
+    width = membrane_width(weights, bias - threshold, 0)
+    start = bias - threshold  # folded into the first synapse: no bare constant operand
+    terms = [Mux(s, Const(w + (start if i == 0 else 0), signed(width)),
+                 Const(start if i == 0 else 0, signed(width)))
+             for i, (s, w) in enumerate(zip(spikes, weights))]
+    return ~_sized_sum(terms, width)[width - 1]
 
 
 class IFNeuron(wiring.Component):

@@ -21,10 +21,12 @@ def check_engine(name):
 
 
 def simulate(design: Design, inputs: dict, *, engine, expected=None, lanes=16, waves=None,
-             build_root: Path = BUILD_ROOT, device=None):
+             build_root: Path = BUILD_ROOT, device=None, verilog_file=None):
     """Run ``inputs`` through ``design``; returns output bus name -> numpy array.
 
-    With ``expected``, the cocotb testbench also checks on the simulator side.
+    With ``expected``, the cocotb testbench also checks on the simulator side. The cocotb
+    simulators run ``verilog_file`` when given (the file an engineer has), else the
+    design's freshly generated Verilog.
     """
     check_engine(engine)
     if engine == "torch":
@@ -34,12 +36,7 @@ def simulate(design: Design, inputs: dict, *, engine, expected=None, lanes=16, w
         from .amaranth_sim import run_amaranth
         return run_amaranth(design, inputs)
     from .cocotb_runner import run_vectors
-    text = design.verilog
-    source = Path(build_root) / "src" / \
-        f"{design.top}-{hashlib.sha1(text.encode()).hexdigest()[:10]}.v"
-    if not source.exists():
-        source.parent.mkdir(parents=True, exist_ok=True)
-        source.write_text(text)
+    source = Path(verilog_file) if verilog_file else _source_file(design, Path(build_root))
     result = run_vectors(
         verilog=source, top=design.top, ports=design.ports, vectors=inputs, simulator=engine,
         latency=design.latency, hold={"valid_in": 1} if design.latency else None,
@@ -47,6 +44,15 @@ def simulate(design: Design, inputs: dict, *, engine, expected=None, lanes=16, w
     outputs = dict(result.outputs)
     outputs.pop("valid_out", None)
     return outputs
+
+
+def _source_file(design, build_root):
+    text = design.verilog
+    source = build_root / "src" / f"{design.top}-{hashlib.sha1(text.encode()).hexdigest()[:10]}.v"
+    if not source.exists():
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text(text)
+    return source
 
 
 def verify(design: Design, inputs: dict, expected: dict, *, engine, **kwargs):

@@ -1,0 +1,67 @@
+"""Benchmarks: commands that print figures (never timed tests).
+
+``spikegate bench structure`` measures the FP8 units' netlists (neurons, synapses, depth,
+fan-in, weights) beside NEXUS's figures and the targets, and rewrites the committed report
+``reports/structure.md`` so README numbers always come from this command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["run_bench", "structure_rows"]
+
+#: NEXUS (E4M3 only), measured on its own code: neurons, depth.
+NEXUS = {"fp8-mul": (907, 84), "fp8-add": (1559, 106)}
+#: Issue targets for E4M3: neurons, depth.
+TARGETS = {"fp8-mul": (300, 20), "fp8-add": (500, 25)}
+REPORT = Path("reports/structure.md")
+
+
+def structure_rows():
+    from .units import build_unit
+    rows = []
+    for unit in ("fp8-mul", "fp8-add"):
+        for fmt in ("e4m3", "e5m2"):
+            for policy in ("torch", "ocp", "satfinite"):
+                s = build_unit(unit, fmt=fmt, policy=policy).stats()
+                rows.append({"unit": unit, "format": fmt, "policy": policy,
+                             **{k: s[k] for k in ("neurons", "synapses", "depth", "max_fanin",
+                                                  "max_weight")},
+                             "neurons_per_block": s["neurons_per_block"]})
+    return rows
+
+
+def _markdown(rows):
+    lines = ["# FP8 unit structure", "",
+             "Produced by `spikegate bench structure` (do not edit by hand).", "",
+             "| unit | format | policy | neurons | synapses | depth | max fan-in | max weight "
+             "| NEXUS neurons / depth | target neurons / depth |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        nexus = "{} / {}".format(*NEXUS[r["unit"]]) if r["format"] == "e4m3" else "n/a (E4M3 only)"
+        target = "<= {} / <= {}".format(*TARGETS[r["unit"]]) if r["format"] == "e4m3" else "same order"
+        lines.append(f"| {r['unit']} | {r['format']} | {r['policy']} | {r['neurons']} | "
+                     f"{r['synapses']} | {r['depth']} | {r['max_fanin']} | {r['max_weight']} | "
+                     f"{nexus} | {target} |")
+    lines += ["", "Neurons per functional block (torch policy):", ""]
+    for r in rows:
+        if r["policy"] == "torch":
+            blocks = ", ".join(f"{k} {v}" for k, v in r["neurons_per_block"].items())
+            lines.append(f"- {r['unit']} {r['format']}: {blocks}")
+    return "\n".join(lines) + "\n"
+
+
+def run_bench(what, *, json_out=False):
+    if what != "structure":
+        raise ValueError(f"unknown benchmark {what!r}: choose structure")
+    rows = structure_rows()
+    if json_out:
+        print(json.dumps(rows, indent=1))
+    else:
+        text = _markdown(rows)
+        REPORT.parent.mkdir(exist_ok=True)
+        REPORT.write_text(text)
+        print(text + f"\n(written to {REPORT})")
+    return 0
