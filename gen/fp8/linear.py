@@ -49,15 +49,6 @@ class Lin:
 
     # -- construction ----------------------------------------------------------------
     @classmethod
-    def of(cls, x):
-        """A net, an int or a Lin as a Lin."""
-        if isinstance(x, Lin):
-            return x
-        if isinstance(x, int) and not isinstance(x, bool):
-            raise TypeError("ambiguous: use Lin.net(n) for a net or Lin.constant(c)")
-        raise TypeError(f"cannot make a linear form of {x!r}")
-
-    @classmethod
     def net(cls, n, weight=1):
         return cls([(n, weight)])
 
@@ -148,12 +139,13 @@ class Lin:
     def le(self, b: NetlistBuilder, c, *, name="le"):
         return (-self).ge(b, -c, name=name)
 
-    def bits(self, b: NetlistBuilder, nbits, *, gate=None, known=None, name="sum"):
+    def bits(self, b: NetlistBuilder, nbits, *, gate=None, sets=(), known=None, name="sum"):
         """Digits ``0 .. nbits-1`` of the form (two's complement), two neuron levels.
 
         ``known``: the true ``(lo, hi)`` range of the value when the caller knows one
         tighter than :meth:`bounds`; high digits then use the unreduced form. ``gate``: a
-        net ANDed into every digit neuron (digit 0 when the gate is 0).
+        net ANDed into every digit neuron (digit 0 when the gate is 0). ``sets``: nets that
+        force every digit to 1 (they win over the gate).
         """
         true_lo, true_hi = known if known is not None else self.bounds()
         out = []
@@ -176,6 +168,8 @@ class Lin:
             if gate is not None:
                 pairs.append((gate, m))
                 threshold += m
+            force = threshold - sum(min(0, w) for _, w in pairs)
+            pairs += [(s, force) for s in sets]
             out.append(b.neuron(pairs, threshold=threshold, name=f"{name}_b"))
         return tuple(out)
 

@@ -1,0 +1,147 @@
+"""Normalise, round to nearest even, apply the overflow policy and pack an FP8 code.
+
+One block serves the multiplier, the adder and the narrowing converters. Its input is an
+exact (or sticky-jammed) unsigned integer ``Y`` and a scale ``u`` (a linear form), meaning
+the value ``X = Y * 2^u`` in units of the format's smallest subnormal ``2^qexp``.
+
+The FP8 code of a magnitude has a linear form that the whole design rests on. With
+``M`` mantissa bits, ``L = floor(log2 X)`` and the kept-LSB position
+``sh = max(L - M, 0)``::
+
+    code = 2^M * f + frac + r        f = max(L - M + 1, 0)    (the exponent field)
+
+where ``frac`` is the ``M`` bits of ``X`` below its leading one (of ``X`` itself when
+subnormal) and ``r`` the round-to-nearest-even increment; a carry out of ``frac + r`` moves
+into ``f`` by itself, and codes are ordered by magnitude, so overflow is one comparison
+``code > max_code``. In terms of ``Y`` the shift is ``d = sh - u = max(Ly - M, -u)``:
+
+* ``[d >= k] = [Y >= 2^(k+M)] or [u <= -k]``: a thermometer of two-input ORs over one
+  neuron each;
+* ``frac_i = OR_k (Y_(i+k) and [d = k])``: a decoded shifter whose AND terms read the
+  thermometer directly (``[Y_s + ge_k - ge_(k+1) >= 2]``);
+* ``r = OR_k ([d = k] and [Y mod 2^k + Y_k >= 2^(k-1) + 1])``: round-half-even in one
+  neuron per shift, no separate guard/round/sticky bits;
+* ``f``: the binary digits of ``Ly + u - M + 1`` (linear in the thermometer ``[Y >= 2^j]``
+  and the exponent terms), gated to 0 when not positive;
+* ``code = 2^M f + frac + r``: an incrementer whose output neurons also take the NaN /
+  overflow / infinity overrides as large weights (no extra level for special values).
+"""
+
+from __future__ import annotations
+
+from ..builder import NetlistBuilder
+from ..gates import or_
+from ..netlist import CONST0, CONST1
+from .formats import Fp8Format, overflow_code
+from .linear import Lin
+
+__all__ = ["round_pack", "sign_spec"]
+
+
+def sign_spec(net):
+    """The sign of a result given as one net (see ``sign`` of :func:`round_pack`)."""
+    return Lin.net(net), 1
+
+
+def _or(b, nets, name):
+    nets = [n for n in nets if n != CONST0]
+    if not nets:
+        return CONST0
+    return b.neuron([(n, 1) for n in nets], threshold=1, name=name)
+
+
+def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Lin, sign,
+               sig_form: Lin | None = None, msb_min=0, nan=(), inf=()):
+    """The 8 bits (LSB first) of the FP8 code of ``(-1)^sign * Y * 2^scale``.
+
+    Parameters
+    ----------
+    sig : tuple of nets
+        ``Y``, unsigned, LSB first. Its LSB may be a sticky bit (jammed) as long as the
+        rounding position is always above it.
+    scale : Lin
+        ``u``: ``X = Y * 2^u`` in units of the smallest subnormal of ``fmt``.
+    sign : (Lin, int)
+        The sign bit as ``[form >= threshold]``; folded into the output neuron.
+    sig_form : Lin, optional
+        ``Y`` as a linear form: ``[Y >= 2^j]`` is then read from it (one level earlier).
+    msb_min : int
+        Promise that ``Y >= 2^msb_min`` whenever ``Y != 0`` and the result is not flushed to
+        zero by the scale; it trims the shifter.
+    nan, inf : nets
+        Any of them set: the result is the canonical NaN / an infinite result (which
+        follows the overflow policy, as overflow does). NaN wins.
+    """
+    sig = tuple(sig)
+    n = len(sig)
+    M, E = fmt.man_bits, fmt.exp_bits
+    nan = [x for x in nan if x != CONST0]
+    inf = [x for x in inf if x != CONST0]
+    umin, umax = scale.bounds()
+
+    with b.block("normalise"):
+        if sig_form is not None:
+            yge = [sig_form.ge(b, 1 << j, name="yge") for j in range(n)]
+        else:
+            yge = [or_(b, *sig[j:]) for j in range(n)]
+        d_lo = max(msb_min - M, -umax)
+        d_hi = min(n, max(n - 1 - M, -umin))
+        ge = {d_lo: CONST1}
+        for k in range(d_lo + 1, d_hi + 2):
+            j = k + M
+            big_y = yge[j] if j < n else CONST0
+            small_u = (scale.le(b, -k, name="ule") if umin <= -k else CONST0)
+            ge[k] = _or(b, [big_y, small_u], "dge")
+        frac = []
+        for i in range(M):
+            terms = [b.neuron([(sig[i + k], 1), (ge[k], 1), (ge[k + 1], -1)], threshold=2,
+                              name="sel")
+                     for k in range(d_lo, d_hi + 1) if 0 <= i + k < n]
+            frac.append(_or(b, terms, "frac"))
+
+    with b.block("round"):
+        ups = []
+        for k in range(max(d_lo, 1), d_hi + 1):
+            pairs = [(sig[j], 1 << j) for j in range(min(k, n))]
+            if k < n:
+                pairs.append((sig[k], 1))
+            gate = 1 << (k - 1)
+            pairs += [(ge[k], gate), (ge[k + 1], -gate)]
+            ups.append(b.neuron(pairs, threshold=(1 << (k - 1)) + 1 + gate, name="up"))
+        r = _or(b, ups, "r")
+
+    with b.block("exponent"):
+        F = Lin([(y, 1) for y in yge[1:]]) + scale - M + 1
+        pos = F.ge(b, 1, gate=yge[0], name="pos")
+        fhi = F.bounds()[1]
+        big_f = F.ge(b, 1 << E, gate=yge[0], name="fbig") if fhi >= (1 << E) else CONST0
+        f = F.bits(b, E, gate=pos, name="f")
+
+    with b.block("round"):
+        x = list(frac) + list(f)                     # the 7-bit code before rounding
+        carry = [r]
+        for k in range(7):
+            carry.append(b.neuron([(xi, 1) for xi in x[:k + 1]] + [(r, 1)],
+                                  threshold=k + 2, name="c"))
+        top = fmt.max_code + 1
+        ovf = b.neuron([(xi, 1 << i) for i, xi in enumerate(x)] + [(r, 1), (big_f, top)],
+                       threshold=top, name="ovf")
+
+    code, keeps_sign = overflow_code(fmt, policy)
+    big = [ovf] + inf
+    if not keeps_sign:
+        nan, big = nan + big, []
+    out = []
+    with b.block("round"):
+        for k in range(7):
+            sets = nan + (big if (code >> k) & 1 else [])
+            kills = [] if (code >> k) & 1 else big
+            pairs = [(x[k], 1), (carry[k], 1), (carry[k + 1], -2)]
+            pairs += [(s, 1 + len(kills)) for s in sets] + [(q, -1) for q in kills]
+            out.append(b.neuron(pairs, threshold=1, name="y"))
+    with b.block("special"):
+        form, thr = sign
+        kill = form.bounds()[1] - thr + 1
+        pairs = form.pairs() + [(q, -kill) for q in nan]
+        out.append(b.neuron(pairs, threshold=thr - form.const, name="sign"))
+    return tuple(out)
