@@ -141,6 +141,8 @@ class Netlist:
             "depth": self.depth(),
             "max_fanin": max((n.fanin for n in self.neurons), default=0),
             "max_weight": max((abs(w) for n in self.neurons for w in n.weights), default=0),
+            # Thresholds and biases set the membrane width as much as weights do.
+            "max_threshold": max((abs(n.threshold - n.bias) for n in self.neurons), default=0),
             "neurons_per_level": [per_level.get(i, 0) for i in range(1, max(per_level, default=0) + 1)],
             "neurons_per_block": dict(sorted(per_block.items())),
         }

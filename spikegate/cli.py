@@ -129,7 +129,7 @@ def build_parser():
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", help="print benchmark figures")
-    bench.add_argument("what", choices=("structure",))
+    bench.add_argument("what", choices=("structure", "cocotb"))
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
     return parser

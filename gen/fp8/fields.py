@@ -1,9 +1,10 @@
 """Unpacking an FP8 bus into its fields and flags.
 
-Every flag is one neuron reading the raw bits (level 1): ``exp == 0``, NaN, infinity,
-zero. The effective exponent ``max(e, 1)`` and the significand (hidden bit included) are
-returned as linear forms, so later stages fold them into their own neurons instead of
-materialising them.
+Every flag is one neuron reading the raw bits (level 1): hidden bit (``exp != 0``),
+``exp == 0``, NaN, infinity, zero. Flags nobody reads are dropped when the netlist is built.
+The effective exponent ``max(e, 1) = e + 1 - hidden`` and the significand (hidden bit
+included) are returned as linear forms, so later stages fold them into their own neurons
+instead of materialising them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Fp8Fields:
     man: tuple           # mantissa field bits
     zexp: int            # [exp field == 0]: subnormal or zero
     hidden: int          # [exp field != 0]: the hidden significand bit
-    nan: int             # NaN (CONST0 never)
+    nan: int             # NaN
     inf: int             # infinity (CONST0 for e4m3)
     zero: int            # +-0
 
@@ -44,13 +45,13 @@ class Fp8Fields:
         return self.bits[:7]
 
     def exponent(self) -> Lin:
-        """Effective biased exponent ``max(e, 1)`` (subnormals share exponent 1)."""
-        return bus_value(self.exp) + Lin.net(self.zexp)
+        """Effective biased exponent ``max(e, 1) = e + 1 - hidden`` (subnormals: 1)."""
+        return bus_value(self.exp) + 1 - Lin.net(self.hidden)
 
     def significand(self) -> Lin:
         """Integer significand, hidden bit included: ``man + 2^M * [e != 0]``."""
         m = self.fmt.man_bits
-        return bus_value(self.man) + (1 << m) - Lin.net(self.zexp, 1 << m)
+        return bus_value(self.man) + Lin.net(self.hidden, 1 << m)
 
 
 def unpack(b: NetlistBuilder, fmt: Fp8Format, bits) -> Fp8Fields:

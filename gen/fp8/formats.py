@@ -15,12 +15,16 @@ __all__ = ["Fp8Format", "POLICIES", "resolve", "overflow_code", "IeeeFormat", "F
            "qexp"]
 
 
-def resolve(fmt, policy=None):
-    """``(Fp8Format, policy)`` from what the caller passed; one-line errors name the choices."""
+_EXACT = object()
+
+
+def resolve(fmt, policy=_EXACT):
+    """``(Fp8Format, policy)`` from what the caller passed; one-line errors name the choices.
+
+    Without ``policy`` (exact units) the policy returned is ``None``.
+    """
     fmt = get_format(fmt)
-    if policy is not None:
-        policy = check_policy(policy)
-    return fmt, policy
+    return fmt, (None if policy is _EXACT else check_policy(policy))
 
 
 def overflow_code(fmt: Fp8Format, policy: str):

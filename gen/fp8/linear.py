@@ -139,6 +139,26 @@ class Lin:
     def le(self, b: NetlistBuilder, c, *, name="le"):
         return (-self).ge(b, -c, name=name)
 
+    def _plan(self, k, known):
+        """``(form, lo, hi)`` used for digit ``k``: reduced mod 2^(k+1), or the unreduced
+        form over the known range when that needs fewer quota neurons."""
+        m = 1 << (k + 1)
+        red = self.reduced(m)
+        lo, hi = red.bounds()
+        true_lo, true_hi = known if known is not None else self.bounds()
+        if true_hi // m - true_lo // m < hi // m - lo // m:
+            return self, true_lo, true_hi
+        return red, lo, hi
+
+    def bits_cost(self, nbits, *, known=None):
+        """Upper bound on the neurons :meth:`bits` makes (before constant folding/sharing)."""
+        total = 0
+        for k in range(nbits):
+            _, lo, hi = self._plan(k, known)
+            m = 1 << (k + 1)
+            total += hi // m - lo // m + 1
+        return total
+
     def bits(self, b: NetlistBuilder, nbits, *, gate=None, sets=(), known=None, name="sum"):
         """Digits ``0 .. nbits-1`` of the form (two's complement), two neuron levels.
 
@@ -147,29 +167,22 @@ class Lin:
         net ANDed into every digit neuron (digit 0 when the gate is 0). ``sets``: nets that
         force every digit to 1 (they win over the gate).
         """
-        true_lo, true_hi = known if known is not None else self.bounds()
         out = []
         for k in range(nbits):
             m, half = 1 << (k + 1), 1 << k
-            red = self.reduced(m)
-            lo, hi = red.bounds()
-            q_red = hi // m - lo // m
-            q_full = true_hi // m - true_lo // m
-            if q_full < q_red:
-                form, lo, hi = self, true_lo, true_hi
-            else:
-                form = red
+            form, lo, hi = self._plan(k, known)
             quotas = [form.ge(b, j * m, name=f"{name}_q") for j in range(lo // m + 1, hi // m + 1)]
             base = (lo // m) * m
             digit = form + Lin([(q, -m) for q in quotas]) - base
-            # digit value is now in [0, m): the bit is [digit >= half]
+            # digit value is now in [0, m): the bit is [digit >= half]. A gate of weight
+            # half (threshold raised by half) ANDs; a set input of weight threshold + const
+            # fires it whatever the digit (whose pairs sum to at least -const).
             pairs = digit.pairs()
             threshold = half - digit.const
             if gate is not None:
-                pairs.append((gate, m))
-                threshold += m
-            force = threshold - sum(min(0, w) for _, w in pairs)
-            pairs += [(s, force) for s in sets]
+                pairs.append((gate, half))
+                threshold += half
+            pairs += [(s, threshold + digit.const) for s in sets]
             out.append(b.neuron(pairs, threshold=threshold, name=f"{name}_b"))
         return tuple(out)
 

@@ -2,7 +2,8 @@
 
 The significand product ``P = Ma * Mb`` is a weighted sum of AND partial products. The
 hidden bits cost nothing extra: ``h_a and m_bj`` is one neuron on the raw exponent bits
-(``[sum(e_a) + E*m_bj >= E+1]``) and ``h_a and h_b = NOR(zexp_a, zexp_b)``. The exponent
+(``[sum(e_a) + E*m_bj >= E+1]``) and ``h_a and h_b = h_a + h_b - (h_a or h_b)`` is a linear
+form of three level-1 neurons. The exponent
 sum stays a linear form of the raw exponent bits, so every comparison on it is one
 neuron; :func:`~.rounding.round_pack` does the rest.
 """
@@ -33,9 +34,9 @@ def significand_product(b: NetlistBuilder, A: Fp8Fields, B: Fp8Fields):
         for j, y in enumerate(other.man):
             pp = b.neuron([(e, 1) for e in hid.exp] + [(y, E)], threshold=E + 1, name="hm")
             terms.append((pp, 1 << (M + j)))
-    hh = b.neuron([(A.zexp, -1), (B.zexp, -1)], threshold=0, name="hh")
-    terms.append((hh, 1 << (2 * M)))
-    form = Lin(terms)
+    # h_a and h_b = h_a + h_b - (h_a or h_b): three level-1 neurons, no second level
+    any_exp = b.neuron([(e, 1) for e in A.exp + B.exp], threshold=1, name="anyexp")
+    form = Lin(terms) + (Lin([(A.hidden, 1), (B.hidden, 1), (any_exp, -1)]) * (1 << (2 * M)))
     top = ((1 << (M + 1)) - 1) ** 2
     bits = form.bits(b, 2 * M + 2, known=(0, top), name="p")
     return bits, form
@@ -87,8 +88,11 @@ def build_fp8_mul(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist
     M = fmt.man_bits
     with b.block("exponent"):
         scale = A.exponent() + B.exponent() - (fmt.bias + M + 1)
-    y = round_pack(b, fmt, policy, sig=pbits, sig_form=pform, scale=scale, sign=sign,
-                   nan=nan, inf=[A.inf, B.inf])
+    emax = (1 << fmt.exp_bits) - 1                      # inf/NaN exponents included
+    off = fmt.bias + M + 1
+    y = round_pack(b, fmt, policy, sig=pbits, sig_form=pform, scale=scale,
+                   scale_range=(2 - off, 2 * emax - off), sign=sign, nan=nan,
+                   inf=[A.inf, B.inf])
     b.output("y", y)
     b.meta.update(unit="fp8-mul", format=fmt.name, policy=policy)
     return b.build()

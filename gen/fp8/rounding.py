@@ -15,14 +15,16 @@ subnormal) and ``r`` the round-to-nearest-even increment; a carry out of ``frac 
 into ``f`` by itself, and codes are ordered by magnitude, so overflow is one comparison
 ``code > max_code``. In terms of ``Y`` the shift is ``d = sh - u = max(Ly - M, -u)``:
 
-* ``[d >= k] = [Y >= 2^(k+M)] or [u <= -k]``: a thermometer of two-input ORs over one
-  neuron each;
-* ``frac_i = OR_k (Y_(i+k) and [d = k])``: a decoded shifter whose AND terms read the
-  thermometer directly (``[Y_s + ge_k - ge_(k+1) >= 2]``);
-* ``r = OR_k ([d = k] and [Y mod 2^k + Y_k >= 2^(k-1) + 1])``: round-half-even in one
-  neuron per shift, no separate guard/round/sticky bits;
-* ``f``: the binary digits of ``Ly + u - M + 1`` (linear in the thermometer ``[Y >= 2^j]``
-  and the exponent terms), gated to 0 when not positive;
+* ``[d >= k] = A_k or C_k`` with ``A_k = [Y >= 2^(k+M)]`` and ``C_k = [u <= -k]``, one
+  neuron each; both are monotone in ``k``, so ``[d == k]`` is the single neuron
+  ``[A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 1]``;
+* ``frac_i = OR_k (Y_(i+k) and [d == k])``: a decoded shifter whose AND terms read the
+  thermometers directly: ``[3Y_s + A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 4]``;
+* ``r = OR_k ([d == k] and [Y mod 2^k + Y_k >= 2^(k-1) + 1])``: round-half-even in one
+  neuron per shift, no separate guard/round/sticky bits; the terms are exclusive, so the
+  readers of ``r`` take them as a plain sum;
+* ``f``: the binary digits of ``F = Ly + u - M + 1`` (linear in the thermometer
+  ``[Y >= 2^j]`` and the exponent terms), gated to 0 unless ``F >= 1`` and ``Y != 0``;
 * ``code = 2^M f + frac + r``: an incrementer whose output neurons also take the NaN /
   overflow / infinity overrides as large weights (no extra level for special values).
 """
@@ -30,10 +32,11 @@ into ``f`` by itself, and codes are ordered by magnitude, so overflow is one com
 from __future__ import annotations
 
 from ..builder import NetlistBuilder
+from ..count import thermometer_to_binary
 from ..gates import or_
 from ..netlist import CONST0, CONST1
 from .formats import Fp8Format, overflow_code
-from .linear import Lin
+from .linear import Lin, bus_value
 
 __all__ = ["round_pack", "sign_spec"]
 
@@ -51,7 +54,7 @@ def _or(b, nets, name):
 
 
 def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Lin, sign,
-               sig_form: Lin | None = None, msb_min=0, nan=(), inf=()):
+               sig_form: Lin | None = None, msb_min=0, scale_range=None, nan=(), inf=()):
     """The 8 bits (LSB first) of the FP8 code of ``(-1)^sign * Y * 2^scale``.
 
     Parameters
@@ -68,6 +71,8 @@ def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Li
     msb_min : int
         Promise that ``Y >= 2^msb_min`` whenever ``Y != 0`` and the result is not flushed to
         zero by the scale; it trims the shifter.
+    scale_range : (int, int), optional
+        The true range of ``scale`` when tighter than its form's bounds (it also trims).
     nan, inf : nets
         Any of them set: the result is the canonical NaN / an infinite result (which
         follows the overflow policy, as overflow does). NaN wins.
@@ -77,7 +82,7 @@ def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Li
     M, E = fmt.man_bits, fmt.exp_bits
     nan = [x for x in nan if x != CONST0]
     inf = [x for x in inf if x != CONST0]
-    umin, umax = scale.bounds()
+    umin, umax = scale_range if scale_range is not None else scale.bounds()
 
     with b.block("normalise"):
         if sig_form is not None:
@@ -86,45 +91,68 @@ def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Li
             yge = [or_(b, *sig[j:]) for j in range(n)]
         d_lo = max(msb_min - M, -umax)
         d_hi = min(n, max(n - 1 - M, -umin))
-        ge = {d_lo: CONST1}
+        # [d >= k] = A_k or C_k with A_k = [Y >= 2^(k+M)], C_k = [u <= -k]; both are
+        # monotone in k, so "d == k" is the single neuron [A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 1]
+        # and "Y_s and d == k" is [3Y_s + A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 4].
+        A, C = {d_lo: CONST1}, {d_lo: CONST0}
         for k in range(d_lo + 1, d_hi + 2):
-            j = k + M
-            big_y = yge[j] if j < n else CONST0
-            small_u = (scale.le(b, -k, name="ule") if umin <= -k else CONST0)
-            ge[k] = _or(b, [big_y, small_u], "dge")
+            A[k] = yge[k + M] if k + M < n else CONST0
+            C[k] = scale.le(b, -k, name="ule") if umin <= -k else CONST0
+
+        def at(k):
+            return [(A[k], 1), (C[k], 1), (A[k + 1], -2), (C[k + 1], -2)]
+
+        def single(k):                                  # [d >= k] as one net, if it is one
+            if A[k] == CONST1 or C[k] == CONST0:
+                return A[k]
+            return C[k] if A[k] == CONST0 else None
+
         frac = []
         for i in range(M):
-            terms = [b.neuron([(sig[i + k], 1), (ge[k], 1), (ge[k + 1], -1)], threshold=2,
-                              name="sel")
+            terms = [b.neuron([(sig[i + k], 3)] + at(k), threshold=4, name="sel")
                      for k in range(d_lo, d_hi + 1) if 0 <= i + k < n]
             frac.append(_or(b, terms, "frac"))
 
     with b.block("round"):
+        # r = OR_k up_k; the up_k are exclusive (one per shift), so r is their plain sum
+        # and its readers take the terms directly.
         ups = []
         for k in range(max(d_lo, 1), d_hi + 1):
             pairs = [(sig[j], 1 << j) for j in range(min(k, n))]
             if k < n:
                 pairs.append((sig[k], 1))
             gate = 1 << (k - 1)
-            pairs += [(ge[k], gate), (ge[k + 1], -gate)]
+            g0, g1 = single(k), single(k + 1)
+            if g0 is not None and g1 is not None:       # [d == k] = ge_k - ge_(k+1)
+                pairs += [(g0, gate), (g1, -gate)]
+            else:
+                pairs.append((b.neuron(at(k), threshold=1, name="dk"), gate))
             ups.append(b.neuron(pairs, threshold=(1 << (k - 1)) + 1 + gate, name="up"))
-        r = _or(b, ups, "r")
+        r = [(u, 1) for u in ups]
 
     with b.block("exponent"):
+        # F = Ly + u - M + 1 with Ly as the thermometer sum, or in binary when its three
+        # or so extra neurons save more quota neurons in the digits of F.
+        f_known = (umin - M + 1, umax + n - M)
         F = Lin([(y, 1) for y in yge[1:]]) + scale - M + 1
+        nly = (n - 1).bit_length()
+        F_bin = Lin([(("ly", i), 1 << i) for i in range(nly)]) + scale - M + 1  # cost only
+        if F_bin.bits_cost(E, known=f_known) + nly < F.bits_cost(E, known=f_known):
+            ly = thermometer_to_binary(b, yge[1:], name="ly")
+            F = bus_value(ly) + scale - M + 1
         pos = F.ge(b, 1, gate=yge[0], name="pos")
-        fhi = F.bounds()[1]
-        big_f = F.ge(b, 1 << E, gate=yge[0], name="fbig") if fhi >= (1 << E) else CONST0
-        f = F.bits(b, E, gate=pos, name="f")
+        big_f = (F.ge(b, 1 << E, gate=yge[0], name="fbig") if f_known[1] >= (1 << E)
+                 else CONST0)
+        f = F.bits(b, E, gate=pos, known=f_known, name="f")
 
     with b.block("round"):
         x = list(frac) + list(f)                     # the 7-bit code before rounding
         carry = [r]
         for k in range(7):
-            carry.append(b.neuron([(xi, 1) for xi in x[:k + 1]] + [(r, 1)],
-                                  threshold=k + 2, name="c"))
+            carry.append([(b.neuron([(xi, 1) for xi in x[:k + 1]] + r, threshold=k + 2,
+                                    name="c"), 1)])
         top = fmt.max_code + 1
-        ovf = b.neuron([(xi, 1 << i) for i, xi in enumerate(x)] + [(r, 1), (big_f, top)],
+        ovf = b.neuron([(xi, 1 << i) for i, xi in enumerate(x)] + r + [(big_f, top)],
                        threshold=top, name="ovf")
 
     code, keeps_sign = overflow_code(fmt, policy)
@@ -136,7 +164,7 @@ def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Li
         for k in range(7):
             sets = nan + (big if (code >> k) & 1 else [])
             kills = [] if (code >> k) & 1 else big
-            pairs = [(x[k], 1), (carry[k], 1), (carry[k + 1], -2)]
+            pairs = [(x[k], 1)] + carry[k] + [(c, -2 * w) for c, w in carry[k + 1]]
             pairs += [(s, 1 + len(kills)) for s in sets] + [(q, -1) for q in kills]
             out.append(b.neuron(pairs, threshold=1, name="y"))
     with b.block("special"):

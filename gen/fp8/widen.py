@@ -15,7 +15,7 @@ count plus an exponent sum:
 from __future__ import annotations
 
 from ..builder import NetlistBuilder
-from ..netlist import CONST0, CONST1
+from ..netlist import CONST0
 from .formats import IeeeFormat
 from .linear import Lin
 
