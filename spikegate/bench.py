@@ -28,7 +28,7 @@ def structure_rows():
                 s = build_unit(unit, fmt=fmt, policy=policy).stats()
                 rows.append({"unit": unit, "format": fmt, "policy": policy,
                              **{k: s[k] for k in ("neurons", "synapses", "depth", "max_fanin",
-                                                  "max_weight")},
+                                                  "max_weight", "max_threshold")},
                              "neurons_per_block": s["neurons_per_block"]})
     return rows
 
@@ -37,13 +37,14 @@ def _markdown(rows):
     lines = ["# FP8 unit structure", "",
              "Produced by `spikegate bench structure` (do not edit by hand).", "",
              "| unit | format | policy | neurons | synapses | depth | max fan-in | max weight "
-             "| NEXUS neurons / depth | target neurons / depth |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| max threshold | NEXUS neurons / depth | target neurons / depth |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         nexus = "{} / {}".format(*NEXUS[r["unit"]]) if r["format"] == "e4m3" else "n/a (E4M3 only)"
         target = "<= {} / <= {}".format(*TARGETS[r["unit"]]) if r["format"] == "e4m3" else "same order"
         lines.append(f"| {r['unit']} | {r['format']} | {r['policy']} | {r['neurons']} | "
                      f"{r['synapses']} | {r['depth']} | {r['max_fanin']} | {r['max_weight']} | "
+                     f"{r['max_threshold']} | "
                      f"{nexus} | {target} |")
     lines += ["", "Neurons per functional block (torch policy):", ""]
     for r in rows:

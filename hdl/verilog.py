@@ -1,0 +1,125 @@
+"""Netlist -> structural Verilog, one continuous assignment per neuron.
+
+Each neuron is one line an engineer can read, named after the neuron::
+
+    // round_b3 (round): fires when 4*~a[3] + 2*b[1] + mul_q0 >= 5
+    wire round_b3 = ((~a[3] ? 4'd4 : 4'd0) + (b[1] ? 4'd2 : 4'd0) + ...) >= 4'd5;
+
+It is the same membrane as :func:`~spikegate.hdl.neuron.threshold_fire` (the Amaranth
+elaboration, :class:`~spikegate.hdl.elaborate.NetlistComponent`): positive weights on
+plain or inverted spikes, an unsigned sum that cannot wrap, one comparison. Writing it
+directly, instead of through Amaranth's Yosys backend (which splits a neuron of fan-in F
+into about 2F cells), keeps each neuron a single expression: Icarus simulates it about 4x
+faster, and the text is the netlist. Pipeline registers follow the same stage plan
+(:mod:`~spikegate.hdl.pipeline`) and are named ``<net>_p<stage>``; ``valid`` travels with
+the data and is cleared by the synchronous, active-high ``rst``.
+"""
+
+from __future__ import annotations
+
+from ..gen.netlist import CONST0, CONST1, Netlist
+from .neuron import unsigned_form
+from .pipeline import cut_levels, stage_of_level
+
+__all__ = ["netlist_to_verilog"]
+
+
+def _describe(neuron, ref):
+    parts = []
+    for i, w in zip(neuron.inputs, neuron.weights):
+        coeff = "" if abs(w) == 1 else f"{abs(w)}*"
+        parts.append(("- " if w < 0 else "+ ") + coeff + ref(i))
+    text = " ".join(parts).lstrip("+ ")
+    if neuron.bias:
+        text += f" {'+' if neuron.bias > 0 else '-'} {abs(neuron.bias)}"
+    return f"fires when {text} >= {neuron.threshold}"
+
+
+def netlist_to_verilog(netlist: Netlist, *, top: str, stages=0, valid=True, header=""):
+    """The Verilog text of ``netlist`` as module ``top`` (deterministic)."""
+    cuts = cut_levels(netlist.depth(), stages)
+    valid = valid and stages > 0
+    level = netlist.levels()
+    names = netlist.net_names()
+    home = {n: 0 for nets in netlist.inputs.values() for n in nets}
+    home.update({n.out: stage_of_level(level[n.out], cuts) for n in netlist.neurons})
+
+    def plain(net):
+        return names[net].replace("[", "_").replace("]", "")
+
+    registers = []  # (name, source) in creation order
+    made = {}
+
+    def ref(net, stage=None):
+        """The net as seen by logic of ``stage`` (adding pipeline registers on demand)."""
+        if net in (CONST0, CONST1):
+            return f"1'b{net}"
+        if stage is None or stage <= home[net]:
+            return names[net]
+        if (net, stage) not in made:
+            made[(net, stage)] = f"{plain(net)}_p{stage}"
+            registers.append((made[(net, stage)], ref(net, stage - 1)))
+        return made[(net, stage)]
+
+    # Buses keep a range even at width 1, so ``cin[0]`` is a legal bit-select.
+    ports = [f"  input  wire [{len(n) - 1}:0] {bus}" for bus, n in netlist.inputs.items()]
+    ports += [f"  output wire [{len(n) - 1}:0] {bus}" for bus, n in netlist.outputs.items()]
+    if stages:
+        ports[:0] = ["  input  wire clk", "  input  wire rst"]
+    if valid:
+        ports += ["  input  wire valid_in", "  output wire valid_out"]
+
+    body, block = [], None
+    for neuron in netlist.neurons:
+        stage = home[neuron.out]
+        if neuron.block != block:
+            block = neuron.block
+            body.append(f"\n  // ---- block {block or '(top)'} ----")
+        body.append(f"  // {neuron.name}: {_describe(neuron, names.get)}")
+        terms, need, total = unsigned_form(neuron.weights, neuron.bias, neuron.threshold)
+        if need <= 0 or need > total:  # cannot happen after simplification; stay correct
+            body.append(f"  wire {neuron.name} = 1'b{int(need <= 0)};")
+            continue
+        width = total.bit_length()
+        sums = []
+        for index, inverted, w in terms:
+            spike = ("~" if inverted else "") + ref(neuron.inputs[index], stage)
+            sums.append(f"({spike} ? {width}'d{w} : {width}'d0)")
+        body.append(f"  wire {neuron.name} = ({' + '.join(sums)}) >= {width}'d{need};")
+
+    assigns = []
+    for bus, nets in netlist.outputs.items():
+        bits = [ref(n, stages if stages else None) for n in reversed(nets)]
+        assigns.append(f"  assign {bus} = {{{', '.join(bits)}}};")
+
+    read = {i for n in netlist.neurons for i in n.inputs} | \
+        {n for nets in netlist.outputs.values() for n in nets}
+    unused = [names[n] for nets in netlist.inputs.values() for n in nets if n not in read]
+
+    out = [header.rstrip("\n")] if header else []
+    out += ["`default_nettype none", f"module {top} (", ",\n".join(ports), ");"]
+    out += body
+    if registers or valid:
+        out.append("\n  // ---- pipeline registers ----")
+        out += [f"  reg {name};" for name, _ in registers]
+        if registers:
+            out.append("  always @(posedge clk) begin")
+            out += [f"    {name} <= {source};" for name, source in registers]
+            out.append("  end")
+    if valid:
+        out += [f"  reg valid_p{s};" for s in range(1, stages + 1)]
+        out.append("  always @(posedge clk) begin")
+        out.append("    if (rst) begin")
+        out += [f"      valid_p{s} <= 1'b0;" for s in range(1, stages + 1)]
+        out.append("    end else begin")
+        out += [f"      valid_p{s} <= {'valid_in' if s == 1 else f'valid_p{s - 1}'};"
+                for s in range(1, stages + 1)]
+        out += ["    end", "  end", f"  assign valid_out = valid_p{stages};"]
+    elif stages:
+        out.append("  wire _unused_rst = rst;  // no valid pipeline to clear")
+    out.append("\n  // ---- outputs ----")
+    out += assigns
+    if unused:
+        out.append(f"  wire _unused_ok = &{{1'b0, {', '.join(unused)}}};  // inputs no output needs")
+    out += ["endmodule", "`default_nettype wire", ""]
+    return "\n".join(out)
