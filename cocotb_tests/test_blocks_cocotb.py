@@ -13,9 +13,12 @@ from spikegate.sim.regress import exhaustive_inputs, golden_outputs
 from spikegate.sim.run import verify
 
 
-@pytest.mark.parametrize("backend", ["direct", "amaranth"])
-@pytest.mark.parametrize("stages", [0, 2])
-@pytest.mark.parametrize("sim", ["icarus", "verilator"])
+# The Amaranth backend's Verilog is ~4x bigger to compile: Verilator checks it once.
+CONFIGS = [(sim, stages, "direct") for sim in ("icarus", "verilator") for stages in (0, 2)] + \
+    [("icarus", 0, "amaranth"), ("icarus", 2, "amaranth"), ("verilator", 2, "amaranth")]
+
+
+@pytest.mark.parametrize("sim,stages,backend", CONFIGS)
 def test_zoo_exhaustive(sim, stages, backend):
     netlist = build_zoo(4)
     inputs = exhaustive_inputs(netlist)
