@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.spikegate-setup
 APT_PKGS  := iverilog ccache liblz4-dev
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup system-packages demo test test-fast bench clean
+.PHONY: setup system-packages demo test test-fast bench bench-synth clean
 
 setup: system-packages $(STAMP)
 
@@ -44,6 +44,9 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/spikegate bench structure
+
+bench-synth: setup  # reports/synth.md: FP8 units vs behavioural RTL on iCE40/ECP5 (minutes)
+	$(BIN)/spikegate bench synth
 
 clean:
 	rm -rf build sim_build .pytest_cache

@@ -19,18 +19,33 @@ def _bounds(args):
 
 
 def cmd_generate(args):
+    if args.unit in ("dot", "linear"):
+        from .linear_cli import generate_linear
+        report = generate_linear(args)
+        if args.json:
+            print(json.dumps(report, sort_keys=True))
+        elif not args.quiet:
+            print(f"wrote {Path(args.output) / report['verilog']} and report.json: "
+                  f"{report['neurons']} neurons, depth {report['depth']} neuron levels, "
+                  f"latency {report['latency_cycles']} cycles")
+        return 0
     from .hdl.design import Design
     from .units import build_unit
     netlist = build_unit(args.unit, width=args.width, variant=args.variant, fmt=args.format,
                          policy=args.policy, bounds=_bounds(args))
-    design = Design(netlist, stages=args.stages)
-    path = design.write(args.output, force=args.force)
+    design = Design(netlist, stages=args.stages, backend=args.backend)
     report = design.report()
+    from .inspect import analyze
+    from .report import fusesoc_core, report_markdown
+    path = design.write(args.output, force=args.force, extra_files={
+        "report.md": report_markdown(report, analyze(netlist, args.stages)),
+        f"{design.top}.core": fusesoc_core(report)})
     if args.json:
         print(json.dumps(report, sort_keys=True))
     elif not args.quiet:
         print(f"wrote {path} and {Path(args.output) / 'report.json'}: {report['neurons']} neurons, "
               f"depth {report['depth']} neuron levels, latency {report['latency_cycles']} cycles")
+        print(f"  also report.md, netlist.json and the FuseSoC core {design.top}.core")
     return 0
 
 
@@ -48,7 +63,8 @@ def load_design(directory):
     netlist = Netlist.from_dict(spec)
     netlist.meta.update({k: report[k] for k in ("unit", "width", "variant", "format", "policy")
                          if k in report})
-    design = Design(netlist, stages=report.get("stages", 0), top=report["top"])
+    design = Design(netlist, stages=report.get("stages", 0), top=report["top"],
+                    backend=report.get("backend", "direct"))
     return design, directory / report["verilog"]
 
 
@@ -56,23 +72,47 @@ def cmd_verify(args):
     from .sim.check import MismatchError
     from .sim.regress import exhaustive_inputs, golden_outputs
     from .sim.run import check_engine, verify
+    from .commands import Progress, newest_waves
     check_engine(args.sim)
+    progress = Progress(enabled=not (args.quiet or args.json))
     design, verilog_file = load_design(args.directory)
     inputs = exhaustive_inputs(design.netlist)
-    expected = golden_outputs(design.netlist, inputs)
     count = len(next(iter(inputs.values())))
+    progress.step(f"golden outputs of {count:,} vectors ({design.netlist.meta.get('unit')})")
+    expected = golden_outputs(design.netlist, inputs)
+    progress.done()
+    cocotb = args.sim in ("icarus", "verilator")
+    if args.waves and not cocotb:
+        progress.log(f"--waves: only icarus and verilator dump waves, not {args.sim}")
     start = time.perf_counter()
+    progress.step(f"{args.sim}: {'build and ' if cocotb else ''}simulate {design.top} on "
+                  f"{count:,} vectors")
     try:
         verify(design, inputs, expected, engine=args.sim, waves=args.waves or None,
                verilog_file=verilog_file)
     except MismatchError as exc:
+        progress.done("FAIL")
+        if args.json:
+            print(json.dumps({"top": design.top, "sim": args.sim, "vectors": count,
+                              "mismatches": exc.count, "pass": False,
+                              "first": [m.describe() for m in exc.mismatches]}))
         print(f"FAIL {design.top} on {args.sim}: {exc}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
+    progress.done("bit-exact")
+    waves = newest_waves(design.top, args.sim, since=start) if args.waves and cocotb else None
     result = {"top": design.top, "sim": args.sim, "vectors": count, "mismatches": 0,
-              "seconds": round(seconds, 3)}
-    print(json.dumps(result) if args.json else
-          f"PASS {design.top} on {args.sim}: {count} vectors bit-exact in {seconds:.1f} s")
+              "pass": True, "seconds": round(seconds, 3)}
+    if waves:
+        result["waves"] = str(waves)
+    if args.json:
+        print(json.dumps(result))
+    elif not args.quiet:
+        print(f"PASS {design.top} on {args.sim}: {count} vectors bit-exact in {seconds:.1f} s")
+        if waves:
+            print(f"waves: {waves}")
+        elif args.waves and cocotb:
+            print("waves: no FST file found under build/sim (was the build reused?)")
     return 0
 
 
@@ -84,10 +124,19 @@ def cmd_list(args):
 
 def cmd_demo(args):
     from .demo import run_demo
-    return run_demo(Path(args.output))
+    return run_demo(Path(args.output), units=args.units)
 
 
 def cmd_bench(args):
+    if args.what in ("depth", "scale", "linear"):
+        from .bench_linear import run_linear_bench
+        return run_linear_bench(args)
+    if args.what == "engine":
+        from .engine_bench import cmd_bench_engine
+        return cmd_bench_engine(args)
+    if args.what == "synth":
+        from .bench_synth import run_synth_bench
+        return run_synth_bench(args)
     from .bench import run_bench
     return run_bench(args.what, json_out=args.json)
 
@@ -107,18 +156,24 @@ def build_parser():
     gen.add_argument("--policy", default="torch", choices=("torch", "ocp", "satfinite"),
                      help="FP8 overflow policy")
     gen.add_argument("--stages", type=int, default=0, help="pipeline register stages")
+    gen.add_argument("--backend", default="direct", choices=("direct", "amaranth"),
+                     help="Verilog writer: one assignment per neuron (direct) or via "
+                          "Amaranth's Yosys backend")
     gen.add_argument("--max-fanin", type=int, help="bound on synapses per neuron")
     gen.add_argument("--max-weight", type=int, help="bound on |weight|")
     gen.add_argument("--force", action="store_true", help="replace an existing directory")
     gen.add_argument("--json", action="store_true", help="print the report as JSON")
     gen.add_argument("--quiet", action="store_true")
+    from .linear_cli import add_linear_arguments
+    add_linear_arguments(gen)
     gen.set_defaults(func=cmd_generate)
 
     ver = sub.add_parser("verify", help="run a generated design against its golden")
     ver.add_argument("directory")
     ver.add_argument("--sim", default="verilator", help="torch, amaranth, icarus or verilator")
     ver.add_argument("--waves", action="store_true", help="dump FST waves (cocotb simulators)")
-    ver.add_argument("--json", action="store_true")
+    ver.add_argument("--json", action="store_true", help="print the result as JSON only")
+    ver.add_argument("--quiet", action="store_true", help="print nothing on success")
     ver.set_defaults(func=cmd_verify)
 
     lst = sub.add_parser("list", help="list the units")
@@ -126,12 +181,27 @@ def build_parser():
 
     demo = sub.add_parser("demo", help="generate and co-simulate the embedded default designs")
     demo.add_argument("-o", "--output", default="build/demo")
+    demo.add_argument("--units", action="store_true",
+                      help="also co-simulate the FP8 multiplier/adder (all 65,536 pairs)")
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", help="print benchmark figures")
-    bench.add_argument("what", choices=("structure", "cocotb"))
+    bench.add_argument("what", choices=("structure", "cocotb", "engine", "synth", "depth",
+                                        "scale", "linear"))
+    from .engine_bench import add_engine_arguments
+    add_engine_arguments(bench)
+    from .bench_synth import add_synth_bench_arguments
+    add_synth_bench_arguments(bench)
+    from .bench_linear import add_linear_bench_arguments
+    add_linear_bench_arguments(bench)
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
+
+    from .robustness import add_parser as add_robustness_parser
+    add_robustness_parser(sub)
+
+    from .commands import add_parsers
+    add_parsers(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""`make demo`: generate the E4M3 FP8 multiplier and adder and prove them bit-exact.
+"""`make demo`: the FP8 MLP on scikit-learn's digits (see :mod:`spikegate.demo_mlp`), and on
+request (``spikegate demo --units``) the E4M3 FP8 multiplier and adder proven bit-exact:
 
 Each unit is written (Verilog + report) under the output directory, pipelined, and all
 65,536 input pairs are co-simulated on Icarus Verilog and on Verilator against the PyTorch
@@ -10,13 +11,25 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-__all__ = ["run_demo", "DEMO_UNITS"]
+__all__ = ["run_demo", "run_units_demo", "DEMO_UNITS"]
 
 DEMO_UNITS = (("fp8-mul", "e4m3"), ("fp8-add", "e4m3"))
 DEMO_STAGES = 2
 
 
-def run_demo(output: Path) -> int:
+def run_demo(output: Path, *, units=False) -> int:
+    """``make demo``: the FP8 MLP on load_digits (:mod:`spikegate.demo_mlp`); with ``units``
+    also the FP8 multiplier/adder exhaustive co-simulation below."""
+    from .demo_mlp import run_mlp_demo
+    start = time.perf_counter()
+    status = run_mlp_demo(Path(output) / "mlp")
+    if units:
+        status |= run_units_demo(Path(output))
+    print(f"demo finished in {time.perf_counter() - start:.0f} s")
+    return status
+
+
+def run_units_demo(output: Path) -> int:
     from .hdl.design import Design
     from .sim.check import MismatchError
     from .sim.regress import exhaustive_inputs, golden_outputs

@@ -8,7 +8,8 @@ from .gen.netlist import Bounds
 __all__ = ["UNITS", "build_unit"]
 
 FP8_UNITS = ("fp8-mul", "fp8-add")
-UNITS = tuple(CATALOG) + FP8_UNITS
+LINEAR_UNITS = ("dot", "linear", "relu")
+UNITS = tuple(CATALOG) + FP8_UNITS + LINEAR_UNITS
 
 
 def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", bounds=Bounds()):
@@ -19,4 +20,10 @@ def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", bound
         from .gen.fp8 import build_fp8_add, build_fp8_mul
         build = build_fp8_mul if unit == "fp8-mul" else build_fp8_add
         return build(fmt, policy=policy, bounds=bounds)
+    if unit == "relu":
+        from .gen.dot import build_relu
+        return build_relu(fmt)
+    if unit in ("dot", "linear"):
+        raise ValueError(f"unit {unit!r} takes --in/--out/--accum: see `spikegate generate "
+                         f"{unit} --help`")
     raise ValueError(f"unknown unit {unit!r}: choose one of {', '.join(UNITS)}")
