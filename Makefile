@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.spikegate-setup
 APT_PKGS  := iverilog ccache liblz4-dev
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup system-packages demo test test-fast bench bench-synth clean
+.PHONY: setup system-packages demo test test-fast bench bench-synth bench-linear clean
 
 setup: system-packages $(STAMP)
 
@@ -44,6 +44,10 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/spikegate bench structure
+
+bench-linear: setup  # reports/depth.md (+ .json, .png) and the 64x64 time-multiplexed layer figures
+	$(BIN)/spikegate bench depth
+	$(BIN)/spikegate bench scale
 
 bench-synth: setup  # reports/synth.md: FP8 units vs behavioural RTL on iCE40/ECP5 (minutes)
 	$(BIN)/spikegate bench synth
