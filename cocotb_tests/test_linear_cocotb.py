@@ -145,3 +145,31 @@ def test_every_mode_streamed(sim, accum, order, out):
     exp = (linear_exact(fmt, x, w, bias, out=outf) if accum == "exact" else
            torch_linear(fmt, x, w, bias, accum=accum, order=order, out=outf))
     assert np.array_equal(got, exp)
+
+
+def test_cli_streamed_layer_and_mlp_verify(tmp_path, capsys):
+    """`spikegate generate linear --mac` and `generate mlp --model` then `verify` on Icarus:
+    both pass, and a changed ROM weight in layers.json is reported in hex."""
+    import json
+
+    import torch
+
+    from spikegate.cli import main
+    lin = tmp_path / "lin"
+    assert main(["generate", "linear", "--in", "5", "--out", "3", "--mac", "2", "--bias",
+                 "random", "-o", str(lin), "--quiet"]) == 0
+    assert main(["verify", str(lin), "--sim", "icarus", "--vectors", "150", "--quiet"]) == 0
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    torch.save(model, tmp_path / "mlp.pt")
+    mlp = tmp_path / "mlp"
+    assert main(["generate", "mlp", "--model", str(tmp_path / "mlp.pt"), "--lanes", "2",
+                 "--accum", "fp16", "-o", str(mlp), "--quiet"]) == 0
+    assert main(["verify", str(mlp), "--sim", "icarus", "--vectors", "150", "--quiet"]) == 0
+    layers = json.loads((lin / "layers.json").read_text())
+    layers["layers"][0]["weight"][1][2] ^= 0x10
+    (lin / "layers.json").write_text(json.dumps(layers))
+    capsys.readouterr()
+    assert main(["verify", str(lin), "--sim", "icarus", "--vectors", "150"]) == 1
+    err = capsys.readouterr().err
+    assert "vectors mismatch" in err and "y1: got 0x" in err

@@ -49,7 +49,8 @@ from .gates import and_, parity, xor
 from .heap import BitHeap
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist, check_name
 
-__all__ = ["build_mac", "build_mac_finish", "acc_width", "build_dot", "build_linear", "build_relu", "relu_bits", "exact_dot_into", "tree_pairs",
+__all__ = ["build_mac", "build_mac_finish", "acc_width", "build_dot", "build_linear",
+           "build_relu", "relu_bits", "resolve_modes", "exact_dot_into", "tree_pairs",
            "check_codes_list", "one_code", "DIGIT"]
 
 #: Radix of the second shifter stage: exponents split as ``e = DIGIT*h + l``.
@@ -341,7 +342,9 @@ def _check(n, name):
     return n
 
 
-def _resolve_modes(fmt, accum, out, order, policy):
+def resolve_modes(fmt, accum, out, order, policy):
+    """``(fmt, policy, out format)`` of a dot product, checked; the default output format
+    is fp32 for ``exact``, else the accumulator's."""
     fmt, policy = resolve(fmt, policy)
     if accum not in ACCUM_MODES:
         raise ValueError(f"unknown accumulation mode {accum!r}: choose one of "
@@ -407,7 +410,7 @@ def build_linear(in_features, out_features, fmt="e4m3", *, accum="exact", out=No
     """
     N = _check(in_features, "in_features")
     Mo = _check(out_features, "out_features")
-    fmt, policy, outf = _resolve_modes(fmt, accum, out, order, policy)
+    fmt, policy, outf = resolve_modes(fmt, accum, out, order, policy)
     if name is None:
         kind = "dot" if _dot else f"linear{N}x{Mo}"
         name = (f"{kind}{N if _dot else ''}_{fmt.name}_{accum}_{outf.name}"

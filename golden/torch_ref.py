@@ -39,6 +39,8 @@ __all__ = [
     "torch_add",
     "torch_float32_bits_to_fp8",
     "torch_float16_bits_to_fp8",
+    "torch_fp8_to_float_bits",
+    "torch_exact_product_bits",
     "golden_mul",
     "golden_add",
     "probe_torch",
@@ -129,6 +131,32 @@ def torch_float16_bits_to_fp8(fmt, bits) -> np.ndarray:
     fmt = get_format(fmt)
     x = torch.from_numpy(_bits_array(bits, 16, "float16").view(np.float16))
     return _to_codes(fmt, x)
+
+
+def _float_bits(x: torch.Tensor) -> np.ndarray:
+    """Bit patterns of a float32/float16 tensor, NaN canonical (``0x7FC00000`` / ``0x7E00``)."""
+    if x.dtype == torch.float32:
+        bits = x.view(torch.int32).numpy().view(np.uint32)
+        return np.where(torch.isnan(x).numpy(), np.uint32(0x7FC00000), bits)
+    bits = x.view(torch.int16).numpy().view(np.uint16)
+    return np.where(torch.isnan(x).numpy(), np.uint16(0x7E00), bits)
+
+
+def torch_fp8_to_float_bits(fmt, codes, width: int = 32) -> np.ndarray:
+    """Torch's widening of FP8 codes to float32 (``width=32``) or float16 bit patterns."""
+    fmt = get_format(fmt)
+    if width not in (16, 32):
+        raise ValueError(f"width must be 16 or 32, not {width!r}")
+    x = torch.from_numpy(np.array(check_codes(codes, "codes"), order="C")).view(torch_dtype(fmt))
+    return _float_bits(x.float() if width == 32 else x.half())
+
+
+def torch_exact_product_bits(fmt, a, b) -> np.ndarray:
+    """``a.float() * b.float()`` as float32 bit patterns: every FP8 product is exact in
+    float32, so this is the exact product (NaN canonical)."""
+    fmt = get_format(fmt)
+    a, b = _operands(a, b)
+    return _float_bits(_as_float32(fmt, a) * _as_float32(fmt, b))
 
 
 def _table_lookup(table: np.ndarray, a, b) -> np.ndarray:

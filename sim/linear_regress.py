@@ -16,7 +16,8 @@ import numpy as np
 
 from ..golden.fp8 import get_format
 
-__all__ = ["dot_vectors", "golden_dot", "dot_inputs", "check_dot", "CATEGORIES"]
+__all__ = ["dot_vectors", "golden_dot", "dot_inputs", "check_dot", "layer_regression",
+           "CATEGORIES"]
 
 CATEGORIES = ("random", "finite", "overflow", "cancel", "subnormal", "special", "zero")
 
@@ -89,6 +90,56 @@ def dot_inputs(x, w, b):
     if b is not None:
         inputs["bias"] = b.astype(np.uint64)
     return inputs
+
+
+def _golden_row(meta, x, w, b):
+    """One output of a layer: the mode's golden, then the activation."""
+    y = golden_dot(meta["format"], x, w, b, accum=meta["accum"], order=meta["order"],
+                   out=meta["out_format"], policy=meta["policy"])
+    if meta.get("activation", "none") == "relu":
+        from ..golden.dot import relu_ref
+        y = relu_ref(meta["out_format"], y)
+    return np.asarray(y).astype(np.uint64)
+
+
+def _row_operands(meta, r, count, seed, x_draw, weights, bias):
+    """Weights and bias of output ``r`` for ``count`` vectors: constants broadcast, or (for
+    ports) the draw that came with ``x`` for row 0 (so its directed cases, e.g.
+    cancellation, line up) and independent seeded draws for the other rows."""
+    n = meta["in_features"]
+    const_w, kind = meta.get("weights") == "const", meta.get("bias", "none")
+    draw = None
+    if not const_w or kind == "port":
+        draw = x_draw if r == 0 else dot_vectors(meta["format"], n, count, seed=seed + 7919 * r)
+    w = np.broadcast_to(np.asarray(weights[r], dtype=np.int64), (count, n)) if const_w \
+        else draw[1]
+    b = (None if kind == "none" else
+         np.full(count, bias[r], dtype=np.int64) if kind == "const" else draw[2])
+    return w, b
+
+
+def layer_regression(meta, count, *, seed=0, weights=None, bias=None):
+    """``(inputs, expected)`` for a spatial :func:`~spikegate.gen.dot.build_dot` /
+    :func:`~spikegate.gen.dot.build_linear` netlist with metadata ``meta``.
+
+    ``weights`` (``M`` rows) and ``bias`` (``M`` codes) are the constants of a design built
+    with them; port weights and biases get seeded vectors of :func:`dot_vectors`.
+    """
+    n, m = meta["in_features"], meta["out_features"]
+    dot = meta["unit"] == "dot"
+    draw = dot_vectors(meta["format"], n, count, seed=seed)
+    x = draw[0]
+    inputs = {f"x{i}": x[:, i].astype(np.uint64) for i in range(n)}
+    expected = {}
+    for r in range(m):
+        w, b = _row_operands(meta, r, count, seed, draw, weights, bias)
+        if meta.get("weights") != "const":
+            inputs.update({(f"w{i}" if dot else f"w{r}_{i}"): w[:, i].astype(np.uint64)
+                           for i in range(n)})
+        if meta.get("bias") == "port":
+            inputs["bias" if dot else f"b{r}"] = b.astype(np.uint64)
+        expected["y" if dot else f"y{r}"] = _golden_row(meta, x, w, b)
+    return inputs, expected
 
 
 def check_dot(netlist, count, *, seed=0, device=None, chunk=1 << 17):

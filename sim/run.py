@@ -13,6 +13,10 @@ __all__ = ["ENGINES", "check_engine", "simulate", "verify"]
 ENGINES = ("torch", "amaranth", "icarus", "verilator")
 BUILD_ROOT = Path("build/sim")
 
+#: Above this many neurons a design's Verilator C++ is compiled unoptimised: a regression
+#: runs it briefly, and -O2 on tens of thousands of assignments costs minutes.
+QUICK_BUILD_NEURONS = 1000
+
 
 def check_engine(name):
     if name not in ENGINES:
@@ -40,7 +44,9 @@ def simulate(design: Design, inputs: dict, *, engine, expected=None, lanes=16, w
     result = run_vectors(
         verilog=source, top=design.top, ports=design.ports, vectors=inputs, simulator=engine,
         latency=design.latency, hold={"valid_in": 1} if design.latency else None,
-        expected=expected, lanes=lanes, build_root=Path(build_root), waves=waves)
+        expected=expected, lanes=lanes, build_root=Path(build_root), waves=waves,
+        build_args=["-CFLAGS", "-O0"] if engine == "verilator"
+        and len(design.netlist.neurons) > QUICK_BUILD_NEURONS else ())
     outputs = dict(result.outputs)
     outputs.pop("valid_out", None)
     return outputs

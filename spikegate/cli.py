@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from . import __version__
@@ -19,9 +18,9 @@ def _bounds(args):
 
 
 def cmd_generate(args):
-    if args.unit in ("dot", "linear"):
-        from .linear_cli import generate_linear
-        report = generate_linear(args)
+    if args.unit in ("dot", "linear", "mlp"):
+        from .linear_cli import generate_linear, generate_mlp
+        report = (generate_mlp if args.unit == "mlp" else generate_linear)(args)
         if args.json:
             print(json.dumps(report, sort_keys=True))
         elif not args.quiet:
@@ -49,71 +48,9 @@ def cmd_generate(args):
     return 0
 
 
-def load_design(directory):
-    """A design directory written by ``generate``, back as a Design."""
-    from .gen.netlist import Netlist
-    from .hdl.design import Design
-    directory = Path(directory)
-    try:
-        report = json.loads((directory / "report.json").read_text())
-        spec = json.loads((directory / "netlist.json").read_text())
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{exc.filename} is missing: point at a directory written by "
-                                f"`spikegate generate`") from None
-    netlist = Netlist.from_dict(spec)
-    netlist.meta.update({k: report[k] for k in ("unit", "width", "variant", "format", "policy")
-                         if k in report})
-    design = Design(netlist, stages=report.get("stages", 0), top=report["top"],
-                    backend=report.get("backend", "direct"))
-    return design, directory / report["verilog"]
-
-
 def cmd_verify(args):
-    from .sim.check import MismatchError
-    from .sim.regress import exhaustive_inputs, golden_outputs
-    from .sim.run import check_engine, verify
-    from .commands import Progress, newest_waves
-    check_engine(args.sim)
-    progress = Progress(enabled=not (args.quiet or args.json))
-    design, verilog_file = load_design(args.directory)
-    inputs = exhaustive_inputs(design.netlist)
-    count = len(next(iter(inputs.values())))
-    progress.step(f"golden outputs of {count:,} vectors ({design.netlist.meta.get('unit')})")
-    expected = golden_outputs(design.netlist, inputs)
-    progress.done()
-    cocotb = args.sim in ("icarus", "verilator")
-    if args.waves and not cocotb:
-        progress.log(f"--waves: only icarus and verilator dump waves, not {args.sim}")
-    start = time.perf_counter()
-    progress.step(f"{args.sim}: {'build and ' if cocotb else ''}simulate {design.top} on "
-                  f"{count:,} vectors")
-    try:
-        verify(design, inputs, expected, engine=args.sim, waves=args.waves or None,
-               verilog_file=verilog_file)
-    except MismatchError as exc:
-        progress.done("FAIL")
-        if args.json:
-            print(json.dumps({"top": design.top, "sim": args.sim, "vectors": count,
-                              "mismatches": exc.count, "pass": False,
-                              "first": [m.describe() for m in exc.mismatches]}))
-        print(f"FAIL {design.top} on {args.sim}: {exc}", file=sys.stderr)
-        return 1
-    seconds = time.perf_counter() - start
-    progress.done("bit-exact")
-    waves = newest_waves(design.top, args.sim, since=start) if args.waves and cocotb else None
-    result = {"top": design.top, "sim": args.sim, "vectors": count, "mismatches": 0,
-              "pass": True, "seconds": round(seconds, 3)}
-    if waves:
-        result["waves"] = str(waves)
-    if args.json:
-        print(json.dumps(result))
-    elif not args.quiet:
-        print(f"PASS {design.top} on {args.sim}: {count} vectors bit-exact in {seconds:.1f} s")
-        if waves:
-            print(f"waves: {waves}")
-        elif args.waves and cocotb:
-            print("waves: no FST file found under build/sim (was the build reused?)")
-    return 0
+    from .verify import cmd_verify as run
+    return run(args)
 
 
 def cmd_list(args):
@@ -172,6 +109,11 @@ def build_parser():
     ver.add_argument("directory")
     ver.add_argument("--sim", default="verilator", help="torch, amaranth, icarus or verilator")
     ver.add_argument("--waves", action="store_true", help="dump FST waves (cocotb simulators)")
+    ver.add_argument("--vectors", type=int,
+                     help="seeded random + directed vectors for designs whose input space is "
+                          "too large to enumerate (default: 2,000 for dot/linear/streams, "
+                          "340,000 for fp32-to-fp8; others run exhaustively)")
+    ver.add_argument("--seed", type=int, default=0, help="seed of the random vectors")
     ver.add_argument("--json", action="store_true", help="print the result as JSON only")
     ver.add_argument("--quiet", action="store_true", help="print nothing on success")
     ver.set_defaults(func=cmd_verify)

@@ -140,12 +140,13 @@ def cmd_synth(args):
 def cmd_inspect(args):
     from .inspect import format_text, inspect_directory
     schematic = {"auto": None, "yes": True, "no": False}[args.schematic]
-    info, written = inspect_directory(args.directory, plots=not args.no_plots,
-                                      schematic=schematic)
+    infos, written = inspect_directory(args.directory, plots=not args.no_plots,
+                                       schematic=schematic)
     if args.json:
-        print(json.dumps(info, sort_keys=True))
+        print(json.dumps(infos[0] if len(infos) == 1 else infos, sort_keys=True))
     elif not args.quiet:
-        print(format_text(info, max_outputs=args.max_outputs), end="")
+        print("\n".join(format_text(info, max_outputs=args.max_outputs) for info in infos),
+              end="")
         print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 

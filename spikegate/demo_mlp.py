@@ -61,16 +61,6 @@ def report_layers(specs):
             for s in specs]
 
 
-def _pack(rows, width):
-    return [sum(int(c) << (width * i) for i, c in enumerate(r)) for r in rows]
-
-
-def _unpack(payloads, count, width):
-    mask = (1 << width) - 1
-    return np.array([[(int(p) >> (width * i)) & mask for i in range(count)] for p in payloads],
-                    dtype=np.uint64)
-
-
 def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=None,
                  build_args=None) -> int:
     import torch
@@ -80,6 +70,7 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
     from .hdl.linear_stream import stream_verilog
     from .model import from_torch, quantize, reference, stream_specs, torch_reference
     from .sim.stream_runner import run_stream
+    from .stream_design import pack_payloads, unpack_payloads
 
     t_start = time.perf_counter()
     x_train, x_test, y_train, y_test = digits_split()
@@ -128,10 +119,10 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
     t_ref = time.perf_counter()
 
     result = run_stream(verilog=text, top=top, in_width=64 * 8, out_width=10 * 32,
-                        payloads=_pack(x_codes, 8), simulator=simulator, seed=1,
+                        payloads=pack_payloads(x_codes, 8), simulator=simulator, seed=1,
                         build_args=build_args if build_args is not None else
                         (["-CFLAGS", "-O0"] if simulator == "verilator" else []))
-    got = _unpack(result.outputs, 10, 32)
+    got = unpack_payloads(result.outputs, 10, 32)
     t_sim = time.perf_counter()
     mismatches = int((got != logits_ref).sum())
     hw_pred = np.nanargmax(decode_out("fp32", got).reshape(got.shape), 1)

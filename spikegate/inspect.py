@@ -389,25 +389,41 @@ def schematic_svg(netlist: Netlist, *, limit=SCHEMATIC_LIMIT) -> str:
 
 # --------------------------------------------------------------------------- directory
 
+def _netlists(directory):
+    """``[(netlist, stages)]`` of a design directory: its netlist, or for a time-multiplexed
+    design every layer datapath (``datapath.json``)."""
+    from .report import load_design, load_report
+    report = load_report(directory)
+    if report.get("form") != "time-multiplexed":
+        design, _ = load_design(directory)
+        return [(design.netlist, design.stages)]
+    specs = json.loads((Path(directory) / "datapath.json").read_text())
+    return [(Netlist.from_dict(d["netlist"]), d["stages"]) for d in specs.values()]
+
+
 def inspect_directory(directory, *, plots=True, schematic=None):
-    """Analyse the design in *directory*; write ``inspect/`` files. Returns (info, paths).
+    """Analyse the design in *directory*; write ``inspect/`` files. Returns (infos, paths):
+    one info per netlist (a time-multiplexed design has one per layer datapath, written
+    under ``inspect/<netlist>/``).
 
     *schematic*: True to require one, False for none, None for "if the netlist is small".
     """
-    from .cli import load_design
-    design, _ = load_design(directory)
-    info = analyze(design.netlist, design.stages)
-    out = Path(directory) / "inspect"
-    out.mkdir(exist_ok=True)
-    written = []
-    if plots:
-        written += write_plots(info, out)
-    small = len(design.netlist.neurons) <= SCHEMATIC_LIMIT
-    if schematic or (schematic is None and small):
-        path = out / "schematic.svg"
-        path.write_text(schematic_svg(design.netlist))
+    nets = _netlists(directory)
+    root = Path(directory) / "inspect"
+    infos, written = [], []
+    for netlist, stages in nets:
+        info = analyze(netlist, stages)
+        out = root if len(nets) == 1 else root / netlist.name
+        out.mkdir(parents=True, exist_ok=True)
+        if plots:
+            written += write_plots(info, out)
+        small = len(netlist.neurons) <= SCHEMATIC_LIMIT
+        if schematic or (schematic is None and small):
+            path = out / "schematic.svg"
+            path.write_text(schematic_svg(netlist))
+            written.append(path)
+        path = out / "inspect.json"
+        path.write_text(json.dumps(info, indent=1) + "\n")
         written.append(path)
-    path = out / "inspect.json"
-    path.write_text(json.dumps(info, indent=1) + "\n")
-    written.append(path)
-    return info, written
+        infos.append(info)
+    return infos, written

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["load_report", "write_report_files", "report_markdown", "fusesoc_core",
+__all__ = ["load_report", "load_design", "write_report_files", "report_markdown", "fusesoc_core",
            "generate_command", "SCHEMA_VERSION"]
 
 #: Bumped when a key of report.json changes meaning or disappears.
@@ -32,6 +32,28 @@ def load_report(directory) -> dict:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}): "
                          f"regenerate the design with `spikegate generate --force`") from None
+
+
+def load_design(directory):
+    """A spatial design directory written by ``generate``: ``(Design, Verilog path)``."""
+    from .gen.netlist import Netlist
+    from .hdl.design import Design
+    directory = Path(directory)
+    report = load_report(directory)
+    if report.get("form") == "time-multiplexed":
+        raise ValueError(f"{directory} holds a time-multiplexed design (no single netlist): "
+                         f"its datapaths are in {directory / 'datapath.json'}")
+    try:
+        spec = json.loads((directory / "netlist.json").read_text())
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{exc.filename} is missing: point at a directory written by "
+                                f"`spikegate generate`") from None
+    netlist = Netlist.from_dict(spec)
+    netlist.meta.update({k: report[k] for k in ("unit", "width", "variant", "format", "policy")
+                         if k in report})
+    design = Design(netlist, stages=report.get("stages", 0), top=report["top"],
+                    backend=report.get("backend", "direct"))
+    return design, directory / report["verilog"]
 
 
 def _replace_file(path: Path, text: str):
@@ -63,6 +85,8 @@ def write_report_files(directory, report: dict):
 
 def generate_command(report: dict) -> str:
     """The ``spikegate generate`` command line that makes this design."""
+    if report.get("command"):
+        return report["command"]
     unit = report.get("unit", "?")
     args = ["spikegate", "generate", unit]
     if unit in ("fp8-mul", "fp8-add"):
@@ -94,6 +118,11 @@ def report_markdown(report: dict, info: dict | None = None) -> str:
     what = unit
     if unit in ("fp8-mul", "fp8-add"):
         what = f"{unit} {report.get('format', '').upper()}, overflow policy '{report.get('policy')}'"
+    elif unit in ("dot", "linear", "mlp"):
+        what = (f"{unit} {report['in_features']} -> {report['out_features']}, "
+                f"{report.get('format', '').upper()} inputs, accumulation "
+                f"'{report.get('accum')}' (order {report.get('order')}), output "
+                f"{report.get('out_format')}, {report.get('form', 'spatial')}")
     elif "width" in report:
         what = f"{unit}, width {report['width']}, variant {report.get('variant', 'default')}"
     lines = [f"# {top}", "",
@@ -112,9 +141,20 @@ def report_markdown(report: dict, info: dict | None = None) -> str:
              "## Ports", "", "| port | direction | width |", "|---|---|---|"]
     for name, p in report["ports"].items():
         lines.append(f"| `{name}` | {p['dir']} | {p['width']} |")
-    if report.get("stages"):
+    if report.get("stages") and "clk" not in report["ports"]:
         lines.append("| `clk`, `rst` | in | 1 |")
     lines.append("")
+    if report.get("interface"):
+        lines += [f"Interface: {report['interface']}.", ""]
+    if report.get("layers"):
+        lines += ["## Layers", "", "| layer | in -> out | form | cycles/vector | accum | "
+                  "output | neurons | depth |", "|---|---|---|---|---|---|---|---|"]
+        for r in report["layers"]:
+            lines.append(f"| {r['name']} | {r['in_features']} -> {r['out_features']} | "
+                         f"{r['form']} | {r['cycles_per_vector']} | {r['accum']} | "
+                         f"{r['out_format']}{' + ReLU' if r['relu'] else ''} | {r['neurons']} "
+                         f"| {r['depth']} |")
+        lines += ["", "The tables below describe the first layer's neuron datapath.", ""]
     if info:
         lines += ["## Pipeline stages", "",
                   "| stage | neuron levels | neurons | register bits after |", "|---|---|---|---|"]
@@ -159,10 +199,17 @@ def report_markdown(report: dict, info: dict | None = None) -> str:
         lines += ["", "Devices: " + "; ".join(f"{t}: {s.get('device')}" for t, s in synth.items()),
                   ""]
     lines += ["## Files", "",
-              f"- `{report['verilog']}`: the Verilog (one self-contained module `{top}`)",
-              "- `report.json`: these figures, machine-readable (schema in the README)",
-              "- `netlist.json`: the neuron netlist (single source of truth)",
-              f"- `{top}.core`: FuseSoC core (`fusesoc library add` this folder)", ""]
+              f"- `{report['verilog']}`: the Verilog (top module `{top}`)",
+              "- `report.json`: these figures, machine-readable (schema in the README)"]
+    if report.get("form") == "time-multiplexed":
+        lines += ["- `datapath.json`: the neuron netlists of the layers' datapaths",
+                  "- `layers.json`: every layer's FP8 weight and bias codes (the ROM contents) "
+                  "and modes"]
+    else:
+        lines.append("- `netlist.json`: the neuron netlist (single source of truth)")
+        if report.get("unit") in ("dot", "linear") and report.get("weights") == "const":
+            lines.append("- `weights.json`: the FP8 weight and bias codes baked in")
+    lines += [f"- `{top}.core`: FuseSoC core (`fusesoc library add` this folder)", ""]
     return "\n".join(lines)
 
 

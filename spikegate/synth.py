@@ -106,7 +106,10 @@ def wrapper_verilog(dut, ports, *, stages=0, io_limit=None):
     design fits the package; the report says which (``wrapper``).
     Returns ``(text, io_ffs, kind)``.
     """
-    ins = {k: w for k, (d, w) in ports.items() if d == "in"}
+    # a design with its own clock (time-multiplexed streams) gets the wrapper's clock and
+    # a reset held low; its stream handshakes are registered like any data port
+    clocked = "clk" in ports
+    ins = {k: w for k, (d, w) in ports.items() if d == "in" and k not in ("clk", "rst")}
     outs = {k: w for k, (d, w) in ports.items() if d == "out"}
     in_bits, out_bits = sum(ins.values()), sum(outs.values())
     serial = io_limit is not None and in_bits + out_bits + 1 > io_limit
@@ -145,7 +148,9 @@ def wrapper_verilog(dut, ports, *, stages=0, io_limit=None):
         lines.append(f"    always @(posedge clk) begin {' '.join(body)} end")
         conns = [f".{k}({k}_r)" for k in ins] + [f".{k}({k}_w)" for k in outs]
         io_ffs = in_bits + out_bits
-    if stages:
+    if clocked:
+        conns += [".clk(clk)", ".rst(1'b0)"]
+    elif stages:
         conns += [".clk(clk)", ".rst(1'b0)", ".valid_in(1'b1)"]
     lines.append(f"    {dut} u_dut ({', '.join(conns)});")
     lines += ["endmodule", "`default_nettype wire", ""]
@@ -421,9 +426,8 @@ def synth_directory(directory, targets, *, flow="auto", baseline=True, seeds=(1,
     directory = Path(directory)
     report = load_report(directory)
     if "ports" not in report:
-        raise ValueError(f"{directory / 'report.json'} lists no ports (a time-multiplexed "
-                         f"stream design?): synth handles designs with plain data ports; "
-                         f"generate the spatial form (without --lanes)")
+        raise ValueError(f"{directory / 'report.json'} lists no ports: regenerate the design "
+                         f"with `spikegate generate ... --force`")
     # Fail early, before minutes of work, when a tool is missing.
     find_tool("yosys")
     for t in targets:

@@ -8,8 +8,10 @@ from .gen.netlist import Bounds
 __all__ = ["UNITS", "build_unit"]
 
 FP8_UNITS = ("fp8-mul", "fp8-add")
-LINEAR_UNITS = ("dot", "linear", "relu")
-UNITS = tuple(CATALOG) + FP8_UNITS + LINEAR_UNITS
+#: converters: exact widening, rounding narrowing (with the overflow policy), exact product
+CONVERTERS = ("fp8-to-fp32", "fp8-to-fp16", "fp32-to-fp8", "fp16-to-fp8", "fp8-mul-fp32")
+LINEAR_UNITS = ("dot", "linear", "relu", "mlp")
+UNITS = tuple(CATALOG) + FP8_UNITS + CONVERTERS + LINEAR_UNITS
 
 
 def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", bounds=Bounds()):
@@ -20,10 +22,18 @@ def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", bound
         from .gen.fp8 import build_fp8_add, build_fp8_mul
         build = build_fp8_mul if unit == "fp8-mul" else build_fp8_add
         return build(fmt, policy=policy, bounds=bounds)
+    if unit in CONVERTERS:
+        from .gen import fp8
+        if unit in ("fp32-to-fp8", "fp16-to-fp8"):
+            build = getattr(fp8, f"build_{unit[:4]}_to_fp8")
+            return build(fmt, policy, bounds=bounds)
+        build = fp8.build_fp8_mul_fp32 if unit == "fp8-mul-fp32" else \
+            getattr(fp8, f"build_fp8_to_{unit[-4:]}")
+        return build(fmt, bounds=bounds)
     if unit == "relu":
         from .gen.dot import build_relu
         return build_relu(fmt)
-    if unit in ("dot", "linear"):
-        raise ValueError(f"unit {unit!r} takes --in/--out/--accum: see `spikegate generate "
-                         f"{unit} --help`")
+    if unit in ("dot", "linear", "mlp"):
+        raise ValueError(f"unit {unit!r} takes --in/--out/--accum (mlp: --model): see "
+                         f"`spikegate generate --help`")
     raise ValueError(f"unknown unit {unit!r}: choose one of {', '.join(UNITS)}")

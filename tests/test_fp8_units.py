@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from spikegate.sim.regress import float32_patterns
 from spikegate.gen.fp8 import (build_fp8_add, build_fp8_mul, build_fp8_mul_fp32,
                                build_fp8_to_fp16, build_fp8_to_fp32, build_fp16_to_fp8,
                                build_fp32_to_fp8)
@@ -194,27 +195,7 @@ def test_fp16_to_fp8_exhaustive(fmt, policy):
                      widths={"a": 16, "y": 8}, context=f"fp16->{fmt} {policy}")
 
 
-def _f32_patterns():
-    rng = np.random.default_rng(2024)
-    f = lambda x: int(np.array(x, dtype=np.float32).view(np.uint32))  # noqa: E731
-    specials = [0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00001, 0x7F800001,
-                0x00000001, 0x807FFFFF, 0x00800000, f(448.0), f(464.0), f(480.0), f(-496.0),
-                f(57344.0), f(61440.0), f(65536.0), f(2.0 ** -9), f(2.0 ** -10),
-                f(3 * 2.0 ** -11), f(2.0 ** -16), f(2.0 ** -17), f(1.0625), f(1.1875),
-                f(1.125), f(1.375), 0x43E7FFFF, 0x476FFFFF]
-    # uniform bit patterns, plus patterns concentrated on the FP8 exponent range
-    near = (rng.integers(0x30, 0x4A, 150_000, dtype=np.uint32) << 24) \
-        | rng.integers(0, 1 << 24, 150_000, dtype=np.uint32)
-    near |= rng.integers(0, 2, 150_000, dtype=np.uint32) << 31
-    uniform = rng.integers(0, 1 << 32, 150_000, dtype=np.uint64).astype(np.uint32)
-    # ties: mantissas with one bit just below an FP8 rounding position
-    ties = (rng.integers(0x3A, 0x44, 20_000, dtype=np.uint32) << 23) \
-        | (rng.integers(0, 16, 20_000, dtype=np.uint32) << 20) \
-        | (rng.integers(0, 2, 20_000, dtype=np.uint32) << 19)
-    return np.concatenate([np.array(specials, dtype=np.uint32), near, uniform, ties])
-
-
-F32_SAMPLES = _f32_patterns()
+F32_SAMPLES = float32_patterns()
 
 
 @pytest.mark.parametrize("policy", POLICIES)

@@ -85,6 +85,14 @@ def test_wrapper_registers_every_port():
     assert ".clk(clk), .rst(1'b0), .valid_in(1'b1)" in text  # pipelined: always valid
 
 
+def test_wrapper_clocks_a_stream_design():
+    ports = {"clk": ("in", 1), "rst": ("in", 1), "i__valid": ("in", 1),
+             "i__payload": ("in", 16), "i__ready": ("out", 1), "o__payload": ("out", 8)}
+    text, io_ffs, _ = synth.wrapper_verilog("dut", ports, stages=2)
+    assert io_ffs == 26  # clk and rst are not data: the handshakes and payloads are
+    assert ".clk(clk), .rst(1'b0));" in text and "clk_r" not in text and "valid_in" not in text
+
+
 def test_wrapper_goes_serial_when_pins_run_out():
     text, io_ffs, kind = synth.wrapper_verilog(
         "dut", {"a": ("in", 150), "y": ("out", 100)}, io_limit=200)
@@ -147,6 +155,16 @@ def test_synth_generic_pipelined_text_output(tmp_path, capsys):
     assert "generic  neuron" in text and "generic  baseline" in text and "ratio" in text
     s = json.loads((out / "report.json").read_text())["synth"]["generic"]
     assert s["fmax_mhz"] is None and s["ffs"] > 0  # the pipeline registers are the unit's
+
+
+def test_synth_of_a_time_multiplexed_layer(tmp_path, capsys):
+    out = tmp_path / "mac"
+    main(["generate", "linear", "--in", "2", "--out", "2", "--mac", "2", "-o", str(out),
+          "--quiet"])
+    assert main(["synth", str(out), "--target", "generic", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)["generic"]
+    assert s["luts"] > 500 and s["ffs"] > 64 and "baseline" not in s  # accumulator + control
+    assert "## FPGA synthesis" in (out / "report.md").read_text()
 
 
 def test_missing_yosys_is_one_line_naming_the_fix(small_design, capsys, monkeypatch, tmp_path):

@@ -1,0 +1,166 @@
+"""Time-multiplexed designs on disk: streamed linear layers and MLPs, written and verified.
+
+A streamed design is a chain of :class:`~spikegate.model.Fp8Layer` objects turned into
+:mod:`~spikegate.hdl.linear_stream` specs (``P`` dot-product lanes per layer, or one exact
+multiply-accumulate lane taking ``K`` inputs per cycle). Its directory holds the Verilog,
+``report.json``/``report.md``, the FuseSoC core, ``layers.json`` (every layer's FP8 weight
+and bias codes and modes: what the ROMs hold and what the golden needs) and
+``datapath.json`` (the neuron netlists of the datapaths and their pipeline stages, for
+``inspect``). ``verify`` streams
+seeded random and directed vectors through the Verilog with random idle cycles and
+backpressure and compares every output code with :func:`~spikegate.model.reference`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["write_stream_design", "verify_stream_design", "load_layers", "pack_payloads",
+           "unpack_payloads", "STREAM_SIMS"]
+
+#: The stream control is plain Amaranth around Verilog instances of the neuron datapaths,
+#: so a whole streamed design runs on the Verilog simulators only.
+STREAM_SIMS = ("icarus", "verilator")
+
+#: Generated datapaths are large and each runs briefly: compile Verilator's C++ unoptimised.
+BUILD_ARGS = {"verilator": ["-CFLAGS", "-O0"], "icarus": []}
+
+
+def _netlists(spec):
+    """The neuron netlists of one layer spec (lanes, or MAC step + rounding)."""
+    return [spec.mac, spec.finish] if hasattr(spec, "finish") else [spec.datapath]
+
+
+def _figures(specs):
+    stats = [nl.stats() for s in specs for nl in _netlists(s)]
+    return {"neurons": sum(st["neurons"] for st in stats),
+            "synapses": sum(st["synapses"] for st in stats),
+            "depth": max(st["depth"] for st in stats),
+            "max_fanin": max(st["max_fanin"] for st in stats),
+            "max_weight": max(st["max_weight"] for st in stats)}
+
+
+def _layer_row(spec, layer):
+    form = (f"one exact MAC lane, {spec.k} inputs/cycle" if hasattr(spec, "finish")
+            else f"{spec.lanes} dot-product lane(s), {spec.stages} pipeline stages")
+    return {"name": spec.name, "in_features": spec.in_features,
+            "out_features": spec.out_features, "form": form,
+            "cycles_per_vector": spec.groups + spec.stages + 1,
+            "accum": layer.accum, "order": layer.order if layer.accum != "exact" else "n/a",
+            "out_format": layer.out_format, "relu": layer.relu,
+            **{k: v for k, v in _figures([spec]).items()}}
+
+
+def load_layers(directory):
+    """The :class:`~spikegate.model.Fp8Layer` chain saved in a streamed design directory."""
+    from .model import Fp8Layer
+    path = Path(directory) / "layers.json"
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing: regenerate the design with "
+                                f"`spikegate generate ... --force`") from None
+    return [Fp8Layer(**d) for d in data["layers"]]
+
+
+def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=2,
+                        force=False, command=None, extra=None) -> dict:
+    """Generate the streamed design of ``layers`` into ``output`` (atomically); returns the
+    report. ``mac=K``: exact layers use one MAC lane of ``K`` inputs per cycle."""
+    from .hdl.design import write_atomically
+    from .hdl.linear_stream import stream_verilog
+    from .inspect import analyze
+    from .model import stream_specs
+    from .report import fusesoc_core, report_markdown
+    out = Path(output)
+    if out.exists() and any(out.iterdir()) and not force:
+        raise FileExistsError(f"{out} exists and is not empty: pass --force to replace it")
+    if stages < 1:
+        raise ValueError(f"a streamed design needs --stages >= 1, not {stages}")
+    specs = stream_specs(layers, lanes=lanes, stages=stages, prefix="l", mac=mac)
+    text = stream_verilog(specs, top=top)
+    in_w = layers[0].in_features * 8
+    out_w = specs[-1].out_features * specs[-1].out_width
+    report = {
+        "top": top, "verilog": f"{top}.v", "unit": unit, **_figures(specs),
+        "latency_cycles": sum(s.groups + s.stages + 1 for s in specs),
+        "stages": max(s.stages for s in specs), "form": "time-multiplexed",
+        "format": layers[0].fmt, "policy": layers[0].policy,
+        "accum": layers[-1].accum,
+        "order": layers[-1].order if layers[-1].accum != "exact" else "n/a",
+        "in_features": layers[0].in_features, "out_features": layers[-1].out_features,
+        "out_format": layers[-1].out_format,
+        "layers": [_layer_row(s, lay) for s, lay in zip(specs, layers)],
+        "interface": f"amaranth.lib.stream: i (valid/ready/payload {in_w} bits, x_n at "
+                     f"[8n +: 8]), o (valid/ready/payload {out_w} bits, y_m at "
+                     f"[{specs[-1].out_width}m +: {specs[-1].out_width}])",
+        "ports": {"clk": {"dir": "in", "width": 1}, "rst": {"dir": "in", "width": 1},
+                  "i__valid": {"dir": "in", "width": 1},
+                  "i__ready": {"dir": "out", "width": 1},
+                  "i__payload": {"dir": "in", "width": in_w},
+                  "o__valid": {"dir": "out", "width": 1},
+                  "o__ready": {"dir": "in", "width": 1},
+                  "o__payload": {"dir": "out", "width": out_w}},
+        **({"mac_inputs_per_cycle": mac} if mac else {"lanes": lanes}),
+        **(extra or {}),
+    }
+    if command:
+        report["command"] = command
+    datapaths = {nl.name: {"stages": s.stages, "netlist": nl.to_dict()}
+                 for s in specs for nl in _netlists(s)}
+    info = analyze(_netlists(specs[0])[0], stages if not mac else 0)
+    files = {f"{top}.v": text,
+             "report.json": json.dumps(report, indent=2, sort_keys=True) + "\n",
+             "report.md": report_markdown(report, info),
+             f"{top}.core": fusesoc_core(report),
+             "layers.json": json.dumps({"layers": [asdict(lay) for lay in layers]}) + "\n",
+             "datapath.json": json.dumps(datapaths, indent=1) + "\n"}
+    write_atomically(out, files)
+    return report
+
+
+def pack_payloads(rows, width):
+    """Stream payloads (ints) of rows of codes, element ``i`` at bits ``[width*i +: width]``."""
+    return [sum(int(c) << (width * i) for i, c in enumerate(r)) for r in rows]
+
+
+def unpack_payloads(payloads, count, width):
+    """The inverse of :func:`pack_payloads`: ``(len(payloads), count)`` codes."""
+    mask = (1 << width) - 1
+    return np.array([[(int(p) >> (width * i)) & mask for i in range(count)] for p in payloads],
+                    dtype=np.uint64)
+
+
+def verify_stream_design(directory, report, *, simulator, vectors=2000, seed=0):
+    """Stream ``vectors`` seeded random + directed input vectors through the design's Verilog
+    on ``simulator``; raises :class:`~spikegate.sim.check.MismatchError` (first mismatches in
+    hex) unless every output code equals the golden. Returns the number of vectors."""
+    from .model import reference
+    from .sim.check import assert_bit_exact
+    from .sim.linear_regress import dot_vectors
+    from .sim.stream_runner import run_stream
+    if simulator not in STREAM_SIMS:
+        raise ValueError(f"{report['top']} is time-multiplexed: its stream control runs on "
+                         f"icarus or verilator, not {simulator} (use --sim verilator)")
+    directory = Path(directory)
+    layers = load_layers(directory)
+    n, m = layers[0].in_features, layers[-1].out_features
+    x = dot_vectors(layers[0].fmt, n, vectors, seed=seed, bias=False)[0]
+    expected = reference(layers, x)[-1]
+    width = report["ports"]["o__payload"]["width"] // m
+    text = (directory / report["verilog"]).read_text()
+    result = run_stream(verilog=text, top=report["top"], in_width=n * 8, out_width=m * width,
+                        payloads=pack_payloads(x, 8), simulator=simulator, seed=seed,
+                        build_args=BUILD_ARGS[simulator])
+    got = unpack_payloads(result.outputs, m, width)
+    inputs = {f"x{i}": x[:, i] for i in range(n)}
+    assert_bit_exact(inputs, {f"y{k}": got[:, k] for k in range(m)},
+                     {f"y{k}": expected[:, k] for k in range(m)},
+                     context=f"{report['top']} on {simulator}",
+                     widths={**{f"x{i}": 8 for i in range(n)},
+                             **{f"y{k}": width for k in range(m)}})
+    return vectors
