@@ -15,7 +15,7 @@ import pytest
 
 from spikegate.gen.dot import build_dot, build_mac, build_mac_finish
 from spikegate.golden.dot import linear_exact, relu_ref
-from spikegate.hdl.fastv import FastDesign
+from spikegate.hdl.design import Design
 from spikegate.hdl.linear_stream import LayerSpec, MacLayerSpec, stream_verilog
 from spikegate.sim.linear_regress import dot_inputs, dot_vectors, golden_dot
 from spikegate.sim.cocotb_runner import run_vectors
@@ -32,7 +32,7 @@ def _spatial(sim, fmt, n, accum, order, out, stages, count, seed=0):
     nl = build_dot(n, fmt, accum=accum, order=order, out=out, bias="port")
     x, w, b = dot_vectors(fmt, n, count, seed=seed)
     exp = golden_dot(fmt, x, w, b, accum=accum, order=order, out=nl.meta["out_format"])
-    design = FastDesign(nl, stages=stages)
+    design = Design(nl, stages=stages)
     src = Path("build/sim/src") / f"{design.top}-{stages}.v"
     src.parent.mkdir(parents=True, exist_ok=True)
     src.write_text(design.verilog)

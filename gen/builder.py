@@ -46,6 +46,12 @@ class NetlistBuilder:
         self._next_net = 2
         self.meta: dict = {}
 
+    @property
+    def created(self) -> list[Neuron]:
+        """The neurons made so far, in creation (topological) order: generators that check
+        their partial netlist while they grow it read this; do not modify it."""
+        return self._neurons
+
     # -- buses -----------------------------------------------------------------------
     def input(self, name, width) -> Bus:
         check_name(name, "input bus name")

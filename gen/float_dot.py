@@ -35,8 +35,11 @@ def acc_format(fmt, accum):
 
 @lru_cache(maxsize=None)
 def _fp8_units(fmt_name, policy):
-    from .fp8 import build_fp8_add, build_fp8_mul
-    return build_fp8_mul(fmt_name, policy=policy), build_fp8_add(fmt_name, policy=policy)
+    """The FP8 mode's product and adder: the depth-5 multiplier, since every level of it
+    sits on the path of every output."""
+    from .fp8 import build_fp8_add, build_fp8_mul_shallow
+    return build_fp8_mul_shallow(fmt_name, policy=policy), build_fp8_add(fmt_name,
+                                                                        policy=policy)
 
 
 def _const_acc_code(fmt, acc, code):

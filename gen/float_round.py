@@ -29,7 +29,7 @@ from ..golden.dot import OutFormat, get_out_format
 from .builder import NetlistBuilder
 from .count import thermometer_to_binary
 from .fp8.formats import overflow_code
-from .fp8.linear import Lin, bus_value
+from .fp8.linear import bus_value
 from .netlist import CONST0, CONST1
 
 __all__ = ["round_fixed", "or_net"]

@@ -147,7 +147,6 @@ def round_int(out: OutFormat, total: int, scale: int, *, policy="torch", zero_si
 
 def decode_out(out, codes) -> np.ndarray:
     """Float64 values of output codes (for accuracy figures; NaN stays NaN)."""
-    import struct
     out = get_out_format(out)
     codes = np.asarray(codes, dtype=np.uint64).reshape(-1)
     if out.fp8:

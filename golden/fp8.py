@@ -83,6 +83,7 @@ __all__ = [
     "get_format",
     "check_policy",
     "check_codes",
+    "check_bits",
     "decode",
     "is_nan",
     "is_inf",
@@ -714,6 +715,19 @@ def fp8_to_float16_bits(fmt, code):
     return table[check_codes(code, "code")]
 
 
+def check_bits(bits, width: int, what: str) -> np.ndarray:
+    """``bits`` as a C-ordered ``uint<width>`` array of float bit patterns, or a one-line
+    error naming the fix."""
+    arr = np.asarray(bits)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"bits must hold {what} bit patterns as integers, not dtype "
+                        f"{arr.dtype}: pass e.g. x.view(np.uint{width})")
+    if arr.size and (arr.min() < 0 or arr.max() >= (1 << width)):
+        raise ValueError(f"bits holds values outside 0..{(1 << width) - 1:#x}: "
+                         f"pass {what} bit patterns")
+    return np.array(arr, dtype=f"uint{width}", order="C")
+
+
 def _wide_bits_to_fp8(fmt, bits, policy, exp_bits: int, man_bits: int, what: str):
     fmt = get_format(fmt)
     policy = check_policy(policy)
@@ -736,14 +750,7 @@ def _wide_bits_to_fp8(fmt, bits, policy, exp_bits: int, man_bits: int, what: str
             M, s = frac | (1 << man_bits), e - bias - man_bits
         value = M * Fraction(2) ** s
         return round_to_fp8(fmt, -value if sign else value, policy, sign_hint=sign)
-    arr = np.asarray(bits)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"bits must hold {what} bit patterns as integers, not dtype "
-                        f"{arr.dtype}: pass e.g. x.view(np.uint{width})")
-    if arr.size and (arr.min() < 0 or arr.max() >= (1 << width)):
-        raise ValueError(f"bits holds values outside 0..{(1 << width) - 1:#x}: "
-                         f"pass {what} bit patterns")
-    b = arr.astype(np.int64)
+    b = check_bits(bits, width, what).astype(np.int64)
     sign = b >> (width - 1)
     e = (b >> man_bits) & exp_all
     frac = b & ((1 << man_bits) - 1)

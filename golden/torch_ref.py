@@ -27,6 +27,7 @@ from .fp8 import (
     Fp8Format,
     add_table,
     canonicalize_nan,
+    check_bits,
     check_codes,
     check_policy,
     get_format,
@@ -108,28 +109,17 @@ def torch_add(fmt, a, b) -> np.ndarray:
     return _to_codes(fmt, _as_float32(fmt, a) + _as_float32(fmt, b))
 
 
-def _bits_array(bits, width: int, what: str) -> np.ndarray:
-    arr = np.asarray(bits)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"bits must hold {what} bit patterns as integers, not dtype "
-                        f"{arr.dtype}: pass e.g. x.view(np.uint{width})")
-    if arr.size and (arr.min() < 0 or arr.max() >= (1 << width)):
-        raise ValueError(f"bits holds values outside 0..{(1 << width) - 1:#x}: "
-                         f"pass {what} bit patterns")
-    return np.array(arr, dtype=f"uint{width}", order="C")
-
-
 def torch_float32_bits_to_fp8(fmt, bits) -> np.ndarray:
     """Torch's cast of float32 values (given as bit patterns) to FP8 codes, NaN canonicalised."""
     fmt = get_format(fmt)
-    x = torch.from_numpy(_bits_array(bits, 32, "float32").view(np.float32))
+    x = torch.from_numpy(check_bits(bits, 32, "float32").view(np.float32))
     return _to_codes(fmt, x)
 
 
 def torch_float16_bits_to_fp8(fmt, bits) -> np.ndarray:
     """Torch's cast of float16 values (given as bit patterns) to FP8 codes, NaN canonicalised."""
     fmt = get_format(fmt)
-    x = torch.from_numpy(_bits_array(bits, 16, "float16").view(np.float16))
+    x = torch.from_numpy(check_bits(bits, 16, "float16").view(np.float16))
     return _to_codes(fmt, x)
 
 

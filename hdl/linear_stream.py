@@ -19,7 +19,7 @@ Latency per vector: ``G + stages + 1`` cycles from acceptance to ``o.valid``. An
 :class:`MLPStream` chains layers stream to stream (``wiring.connect``), so layer ``k+1``
 works on vector ``t`` while layer ``k`` works on ``t + 1``.
 
-The neuron datapath is emitted by :func:`~spikegate.hdl.fastv.netlist_verilog` as its own
+The neuron datapath is emitted by the direct writer (:class:`~spikegate.hdl.design.Design`) as its own
 module and instantiated here (``Instance``); the control, ROM and buffers are plain
 Amaranth. :func:`stream_verilog` returns one self-contained Verilog file.
 """
@@ -34,7 +34,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..gen.netlist import Netlist, check_name
-from .fastv import netlist_verilog
+from .design import Design
 
 __all__ = ["LayerSpec", "LinearStream", "MacLayerSpec", "LinearMacStream", "MLPStream",
            "stream_verilog"]
@@ -100,7 +100,13 @@ class LayerSpec:
         return self.lanes * self.in_features * 8 + (self.lanes * 8 if self.bias is not None else 0)
 
     def datapath_verilog(self):
-        return netlist_verilog(self.datapath, stages=self.stages, top=self.dp_top)
+        return Design(self.datapath, stages=self.stages, top=self.dp_top).verilog
+
+
+def _vector_streams(first, last):
+    """The signature every streamed layer and chain has: FP8 vector in, output vector out."""
+    return {"i": In(stream.Signature(first.in_features * 8)),
+            "o": Out(stream.Signature(last.out_features * last.out_width))}
 
 
 class LinearStream(wiring.Component):
@@ -110,10 +116,7 @@ class LinearStream(wiring.Component):
         if not isinstance(spec, LayerSpec):
             raise TypeError(f"spec must be a LayerSpec, not {spec!r}")
         self.spec = spec
-        super().__init__({
-            "i": In(stream.Signature(spec.in_features * 8)),
-            "o": Out(stream.Signature(spec.out_features * spec.out_width)),
-        })
+        super().__init__(_vector_streams(spec, spec))
 
     def elaborate(self, platform):
         m = Module()
@@ -185,10 +188,7 @@ class MLPStream(wiring.Component):
                 raise ValueError(f"layer {a.name!r} gives {a.out_features} x {a.out_width} "
                                  f"bits but {c.name!r} takes {c.in_features} FP8 inputs")
         self.specs = specs
-        super().__init__({
-            "i": In(stream.Signature(specs[0].in_features * 8)),
-            "o": Out(stream.Signature(specs[-1].out_features * specs[-1].out_width)),
-        })
+        super().__init__(_vector_streams(specs[0], specs[-1]))
 
     def elaborate(self, platform):
         m = Module()
@@ -281,19 +281,18 @@ class MacLayerSpec:
         return self.mac
 
     def datapath_verilog(self):
-        return (netlist_verilog(self.mac, top=f"{self.name}_mac") + "\n"
-                + netlist_verilog(self.finish, top=f"{self.name}_fin"))
+        return (Design(self.mac, top=f"{self.name}_mac").verilog + "\n"
+                + Design(self.finish, top=f"{self.name}_fin").verilog)
 
 
 class LinearMacStream(wiring.Component):
     """A :class:`MacLayerSpec` layer with the stream interface of :class:`LinearStream`."""
 
     def __init__(self, spec: MacLayerSpec):
+        if not isinstance(spec, MacLayerSpec):
+            raise TypeError(f"spec must be a MacLayerSpec, not {spec!r}")
         self.spec = spec
-        super().__init__({
-            "i": In(stream.Signature(spec.in_features * 8)),
-            "o": Out(stream.Signature(spec.out_features * spec.out_width)),
-        })
+        super().__init__(_vector_streams(spec, spec))
 
     def elaborate(self, platform):
         m = Module()

@@ -46,7 +46,8 @@ from .toolchain import (
     verilator_make_overrides,
 )
 
-__all__ = ["RunResult", "SimulationError", "run_vectors", "lanes_wrapper", "TESTBENCH_MODULE"]
+__all__ = ["RunResult", "SimulationError", "run_vectors", "run_testbench", "lanes_wrapper",
+           "TESTBENCH_MODULE"]
 
 TESTBENCH_MODULE = "spikegate.cocotb_tests.vector_tb"
 _TB_FILE = Path(__file__).resolve().parent.parent / "cocotb_tests" / "vector_tb.py"
@@ -382,23 +383,9 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
                  **{f"in:{k}": r for k, r in rows.items()},
                  **{f"exp:{k}": r for k, r in exp_rows.items()})
 
-        extra_env = {
-            _ENV_VAR: str(vec_file),
-            # Rewrite asserts in the testbench only: rewriting every import is slow.
-            "COCOTB_REWRITE_ASSERTION_FILES": _TB_FILE.name,
-        }
-        t0 = time.perf_counter()
-        crash = None
-        try:
-            runner.test(test_module=TESTBENCH_MODULE, hdl_toplevel=toplevel,
-                        hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
-                        results_xml=str(results_xml), extra_env=extra_env, waves=waves_on,
-                        log_file=log_file)
-        except SystemExit as e:  # cocotb_tools exits on failures when run under pytest
-            crash = f"runner exited with {e.code}"
-        except RuntimeError as e:  # nonzero simulator exit
-            crash = str(e)
-        sim_seconds = time.perf_counter() - t0
+        sim_seconds, crash = run_testbench(
+            runner, TESTBENCH_MODULE, toplevel, build_dir, results_xml, log_file,
+            {_ENV_VAR: str(vec_file)}, _TB_FILE.name, waves=waves_on)
 
         ran, failures = _results(results_xml)
         if ran == 0:
@@ -438,6 +425,26 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
                      sim_seconds=sim_seconds, unknown=unknown,
                      loop_seconds=float(stats.get("loop_seconds", 0.0)),
                      build_seconds=build_seconds)
+
+
+def run_testbench(runner: Any, module: str, toplevel: str, build_dir: Path, results_xml: Path,
+                  log_file: Path, env: dict, tb_file: str, *, waves: bool = False
+                  ) -> tuple[float, str | None]:
+    """Run cocotb testbench *module* on a built *toplevel*; ``(seconds, crash)`` where
+    *crash* says why the runner stopped early (None when it returned normally)."""
+    # Rewrite asserts in the testbench only: rewriting every import is slow.
+    extra_env = {**env, "COCOTB_REWRITE_ASSERTION_FILES": tb_file}
+    t0 = time.perf_counter()
+    crash = None
+    try:
+        runner.test(test_module=module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
+                    build_dir=build_dir, test_dir=build_dir, results_xml=str(results_xml),
+                    extra_env=extra_env, waves=waves, log_file=log_file)
+    except SystemExit as e:  # cocotb_tools exits on failures when run under pytest
+        crash = f"runner exited with {e.code}"
+    except RuntimeError as e:  # nonzero simulator exit
+        crash = str(e)
+    return time.perf_counter() - t0, crash
 
 
 def _build(runner: Any, simulator: str, build_dir: Path, sources: list[Path],

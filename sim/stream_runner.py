@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .cocotb_runner import (SimulationError, _build, _from_rows, _locked,
-                            _log_tail, _make_runner, _results, _to_rows)
+from .cocotb_runner import (SimulationError, _build, _from_rows, _locked, _log_tail,
+                            _make_runner, _results, _to_rows, run_testbench)
 from .toolchain import check_simulator
 
 __all__ = ["run_stream", "StreamResult"]
@@ -69,19 +68,9 @@ def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payload
                "ready_prob": ready_prob, "idle_prob": idle_prob, "out_file": str(out_file),
                "max_cycles": max_cycles or 1000 + 200 * n * 64}
         np.savez(vec_file, __config__=np.array(json.dumps(cfg)), **{"in": rows})
-        t0 = time.perf_counter()
-        crash = None
-        try:
-            runner.test(test_module=TESTBENCH_MODULE, hdl_toplevel=top,
-                        hdl_toplevel_lang="verilog", build_dir=build_dir, test_dir=build_dir,
-                        results_xml=str(results_xml), log_file=log_file,
-                        extra_env={"SPIKEGATE_STREAM": str(vec_file),
-                                   "COCOTB_REWRITE_ASSERTION_FILES": _TB_FILE.name})
-        except SystemExit as e:
-            crash = f"runner exited with {e.code}"
-        except RuntimeError as e:
-            crash = str(e)
-        sim_seconds = time.perf_counter() - t0
+        sim_seconds, crash = run_testbench(
+            runner, TESTBENCH_MODULE, top, build_dir, results_xml, log_file,
+            {"SPIKEGATE_STREAM": str(vec_file)}, _TB_FILE.name)
         ran, failures = _results(results_xml)
         if ran == 0 or not out_file.exists() or failures:
             raise SimulationError(

@@ -20,29 +20,40 @@ REPORT = Path("reports/structure.md")
 
 
 def structure_rows():
-    from .units import build_unit
+    from .units import build_unit, fp8_variants
     rows = []
     for unit in ("fp8-mul", "fp8-add"):
-        for fmt in ("e4m3", "e5m2"):
-            for policy in ("torch", "ocp", "satfinite"):
-                s = build_unit(unit, fmt=fmt, policy=policy).stats()
-                rows.append({"unit": unit, "format": fmt, "policy": policy,
-                             **{k: s[k] for k in ("neurons", "synapses", "depth", "max_fanin",
-                                                  "max_weight", "max_threshold")},
-                             "neurons_per_block": s["neurons_per_block"]})
+        for variant in fp8_variants(unit):
+            for fmt in ("e4m3", "e5m2"):
+                for policy in ("torch", "ocp", "satfinite"):
+                    s = build_unit(unit, fmt=fmt, policy=policy, variant=variant).stats()
+                    rows.append({"unit": unit, "variant": variant, "format": fmt,
+                                 "policy": policy,
+                                 **{k: s[k] for k in ("neurons", "synapses", "depth",
+                                                      "max_fanin", "max_weight",
+                                                      "max_threshold")},
+                                 "neurons_per_block": s["neurons_per_block"]})
     return rows
 
 
 def _markdown(rows):
     lines = ["# FP8 unit structure", "",
-             "Produced by `spikegate bench structure` (do not edit by hand).", "",
-             "| unit | format | policy | neurons | synapses | depth | max fan-in | max weight "
-             "| max threshold | NEXUS neurons / depth | target neurons / depth |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Produced by `spikegate bench structure` (do not edit by hand). Variants "
+             "(`spikegate generate fp8-mul --variant ...`): `default` (few levels, wide "
+             "neurons), `shallow` (multiplier in five levels: every rounding decision one "
+             "threshold on the significand product), `lean` (neurons of fan-in <= 4 in "
+             "gate-level structures, for FPGA LUTs; see reports/synth.md).", "",
+             "| unit | variant | format | policy | neurons | synapses | depth | max fan-in "
+             "| max weight | max threshold | NEXUS neurons / depth | target neurons / depth |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         nexus = "{} / {}".format(*NEXUS[r["unit"]]) if r["format"] == "e4m3" else "n/a (E4M3 only)"
-        target = "<= {} / <= {}".format(*TARGETS[r["unit"]]) if r["format"] == "e4m3" else "same order"
-        lines.append(f"| {r['unit']} | {r['format']} | {r['policy']} | {r['neurons']} | "
+        target = ("<= {} / <= {}".format(*TARGETS[r["unit"]]) if r["format"] == "e4m3"
+                  else "same order")
+        if r["variant"] == "lean":
+            target = "n/a: the FPGA variant trades levels for LUTs"
+        lines.append(f"| {r['unit']} | {r['variant']} | {r['format']} | {r['policy']} | "
+                     f"{r['neurons']} | "
                      f"{r['synapses']} | {r['depth']} | {r['max_fanin']} | {r['max_weight']} | "
                      f"{r['max_threshold']} | "
                      f"{nexus} | {target} |")
@@ -50,7 +61,7 @@ def _markdown(rows):
     for r in rows:
         if r["policy"] == "torch":
             blocks = ", ".join(f"{k} {v}" for k, v in r["neurons_per_block"].items())
-            lines.append(f"- {r['unit']} {r['format']}: {blocks}")
+            lines.append(f"- {r['unit']} {r['variant']} {r['format']}: {blocks}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,11 +3,10 @@
 ``spikegate bench depth``
     Depth (neuron levels) and latency (cycles, one register stage per
     :data:`LEVELS_PER_STAGE` levels) of an E4M3 dot product versus ``N = 4 .. 256``, per
-    accumulation mode and order; NEXUS's tree and sequential depths beside them. Netlists
-    are built and measured up to :data:`BUILD_LIMIT` products per mode (the FP32/FP16
-    sequential chains beyond that are hundreds of thousands of neurons); beyond it the
-    depth is ``D(1) + (N - 1) * D_add`` (sequential) with ``D_add`` measured, the
-    formula being checked against every measured point. Writes ``reports/depth.json``,
+    accumulation mode and order; NEXUS's tree and sequential depths beside them. Every
+    netlist is built and measured (the FP32 sequential chain at N = 256 is about 360,000
+    neurons, a few seconds), and the unit-depth formula ``D(1) + steps * D_add`` is
+    asserted against every rounding mode's point. Writes ``reports/depth.json``,
     ``reports/depth.png`` and ``reports/depth.md``.
 ``spikegate bench scale``
     Generates a 64x64 time-multiplexed layer (exact, E4M3, ``--lanes``), printing seconds and
@@ -28,11 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["run_linear_bench", "depth_table", "LEVELS_PER_STAGE", "BUILD_LIMIT"]
+__all__ = ["run_linear_bench", "depth_table", "LEVELS_PER_STAGE"]
 
 LEVELS_PER_STAGE = 8
 NS = (4, 8, 16, 32, 64, 128, 256)
-BUILD_LIMIT = {"exact": 256, "fp8": 256, "fp16": 32, "fp32": 32}
 NEXUS_MUL, NEXUS_ADD = 84, 106
 MODES = (("exact", "tree"), ("fp32", "tree"), ("fp32", "sequential"), ("fp16", "tree"),
          ("fp16", "sequential"), ("fp8", "tree"), ("fp8", "sequential"))
@@ -54,25 +52,18 @@ def depth_table(ns=NS, fmt="e4m3", log=print):
         unit[accum] = (d1, d2 - d1)
     for accum, order in MODES:
         for n in ns:
-            measured = n <= BUILD_LIMIT[accum] or order == "tree" and accum != "exact" and n <= 64
-            if measured:
-                t0 = time.perf_counter()
-                nl = build_dot(n, fmt, accum=accum, order=order)
-                st = nl.stats()
-                depth, neurons, synapses = st["depth"], st["neurons"], st["synapses"]
-                log(f"  {accum:5s} {order:10s} N={n:3d}: depth {depth:4d}, {neurons} neurons "
-                    f"({time.perf_counter() - t0:.1f} s)")
-            else:
-                d1, da = unit[accum]
-                steps = _ceil_log2(n) if order == "tree" else n - 1
-                depth, neurons, synapses = d1 + steps * da, None, None
+            t0 = time.perf_counter()
+            st = build_dot(n, fmt, accum=accum, order=order).stats()
+            depth, neurons, synapses = st["depth"], st["neurons"], st["synapses"]
+            log(f"  {accum:5s} {order:10s} N={n:3d}: depth {depth:4d}, {neurons} neurons "
+                f"({time.perf_counter() - t0:.1f} s)")
             if accum != "exact":
                 d1, da = unit[accum]
                 steps = _ceil_log2(n) if order == "tree" else n - 1
                 assert depth == d1 + steps * da, (accum, order, n, depth)
             nexus = NEXUS_MUL + NEXUS_ADD * (_ceil_log2(n) if order == "tree" else n - 1)
             rows.append({"mode": accum, "order": order, "n": n, "depth": depth,
-                         "measured": measured, "neurons": neurons, "synapses": synapses,
+                         "neurons": neurons, "synapses": synapses,
                          "latency_cycles": levels_per_stage_to_stages(depth, LEVELS_PER_STAGE),
                          "nexus_depth": nexus})
     return rows, unit
@@ -84,9 +75,9 @@ def _markdown(rows, unit):
              "Produced by `spikegate bench depth` (do not edit by hand). Depth is in neuron "
              "levels; latency in clock cycles with one register stage per "
              f"{LEVELS_PER_STAGE} levels. NEXUS: {NEXUS_MUL} + {NEXUS_ADD} x (log2 N | N - 1). "
-             "Entries marked * are `D(1) + (N - 1) x D_add` from measured unit depths (netlists "
-             "too large to build routinely); every other entry is measured on the built "
-             "netlist, and the formula is asserted against them.", "",
+             "Every entry is measured on the built netlist; the rounding modes' entries are "
+             "asserted equal to `D(1) + steps x D_add` (steps: ceil(log2 N) for the tree, "
+             "N - 1 for the sequential chain).", "",
              "Unit depths (product, then each addition): " + ", ".join(
                  f"{k} {d} + {a}/add" for k, (d, a) in unit.items()), "",
              "| mode | order | " + " | ".join(f"N={n}" for n in NS) + " |",
@@ -95,7 +86,7 @@ def _markdown(rows, unit):
         cells = []
         for n in NS:
             r = by[(accum, order, n)]
-            cells.append(f"{r['depth']}{'' if r['measured'] else '*'} ({r['latency_cycles']} cyc)")
+            cells.append(f"{r['depth']} ({r['latency_cycles']} cyc)")
         lines.append(f"| {accum} | {order} | " + " | ".join(cells) + " |")
     lines.append("| NEXUS | tree | " + " | ".join(
         str(by[("exact", "tree", n)]["nexus_depth"]) for n in NS) + " |")
@@ -241,7 +232,15 @@ def bench_regress(args):
     n = args.n
     failed = False
     out = []
-    for accum, order in MODES:
+    modes = MODES
+    if args.modes:
+        wanted = [tuple(m.split(":")) for m in args.modes.split(",")]
+        unknown = [":".join(m) for m in wanted if m not in MODES]
+        if unknown:
+            raise ValueError(f"unknown mode {unknown[0]!r}: choose from "
+                             f"{', '.join(a + ':' + o for a, o in MODES)}")
+        modes = [m for m in MODES if m in wanted]
+    for accum, order in modes:
         for fmt in args.formats.split(","):
             nl = build_dot(n, fmt, accum=accum, order=order, bias="port",
                            out=None if accum != "exact" else "fp32")
@@ -272,6 +271,8 @@ def add_linear_bench_arguments(bench):
     g.add_argument("--n", type=int, default=8, help="linear: products per dot product")
     g.add_argument("--formats", default="e4m3,e5m2", help="linear: comma-separated formats")
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--modes", help="linear: comma-separated accum:order pairs (default: all), "
+                                   "e.g. fp8:tree,fp8:sequential")
     g.add_argument("--lanes", type=int, help="scale: dot-product lanes (form lanes, default 1) "
                    "or inputs per cycle (form mac, default 8)")
     g.add_argument("--form", default="mac", choices=("mac", "lanes"),

@@ -163,8 +163,10 @@ def add_parsers(sub):
     syn.add_argument("--target", action="append", choices=TARGETS,
                      help="generic, ice40 or ecp5 (repeat for several; default ice40)")
     syn.add_argument("--flow", default="auto", choices=FLOWS,
-                     help="carry: the target's carry chains; nocarry: LUTs only; auto: both, "
-                          "keep each design's smaller (default)")
+                     help="carry: the target's default script with carry chains; nocarry: "
+                          "no carry chains; lut4 / nocarry-lut4 (ECP5): no LUT5-7 built from "
+                          "PFU muxes; auto: every variant of the target, keep each design's "
+                          "smallest (default)")
     syn.add_argument("--no-baseline", action="store_true",
                      help="skip the behavioural baseline")
     syn.add_argument("--seeds", type=int, default=1,

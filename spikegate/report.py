@@ -91,6 +91,8 @@ def generate_command(report: dict) -> str:
     args = ["spikegate", "generate", unit]
     if unit in ("fp8-mul", "fp8-add"):
         args += ["--format", report.get("format", "e4m3"), "--policy", report.get("policy", "torch")]
+        if report.get("variant") not in (None, "default"):
+            args += ["--variant", report["variant"]]
     else:
         if report.get("width", 1) != 1:
             args += ["--width", str(report["width"])]

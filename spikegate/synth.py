@@ -12,9 +12,12 @@ the plainly written behavioural RTL of the same operation (:mod:`spikegate.hdl.b
    achieved Fmax of the clock, the placed logic cells, the critical path split into logic
    and routing delay. The generic target has no timing model and stops after Yosys.
 
-Both designs go through the same flow. ``flow="auto"`` runs each design twice, with the
-target's carry chains (``SB_CARRY`` / ``CCU2C``) and without them (``-nocarry`` /
-``-noccu2``); the figures reported for a design are those of its variant with fewer LUTs
+Both designs go through the same flow. ``flow="auto"`` runs each design in every variant
+of the target's Yosys script (:data:`VARIANTS`): with the carry chains (``SB_CARRY`` /
+``CCU2C``) and without them (``-nocarry`` / ``-noccu2``), and on ECP5 also with LUT4s only
+(``-nowidelut``: no PFU muxes building LUT5-LUT7, which ``synth_ecp5`` otherwise uses to
+cut logic levels at the price of LUTs); the figures reported for a design are those of its
+variant with fewer LUTs
 (ties: higher Fmax), ``fmax_best_mhz`` is its fastest variant's Fmax, and every variant's
 figures stay under ``variants``. ``ratio`` is neuron / baseline: ``luts`` of the fewest-LUT
 variants, ``fmax`` of the fastest ones. The figures land in ``report.json`` under
@@ -43,11 +46,18 @@ from pathlib import Path
 
 from .sim.toolchain import ToolNotFoundError
 
-__all__ = ["TARGETS", "FLOWS", "DEVICES", "synth_directory", "synth_verilog", "find_tool",
+__all__ = ["TARGETS", "FLOWS", "VARIANTS", "DEVICES", "synth_directory", "synth_verilog", "find_tool",
            "wrapper_verilog", "logic_depth", "ToolNotFoundError", "SynthError"]
 
 TARGETS = ("generic", "ice40", "ecp5")
-FLOWS = ("auto", "carry", "nocarry")
+#: Yosys script options per target and flow variant.
+VARIANTS = {
+    "generic": {"carry": ""},
+    "ice40": {"carry": "", "nocarry": " -nocarry"},
+    "ecp5": {"carry": "", "nocarry": " -noccu2", "lut4": " -nowidelut",
+             "nocarry-lut4": " -noccu2 -nowidelut"},
+}
+FLOWS = ("auto", "carry", "nocarry", "lut4", "nocarry-lut4")
 WRAPPER_TOP = "spikegate_synth_top"
 
 #: Device and package per target (nextpnr arguments), the available IO pins, and the clock
@@ -168,9 +178,7 @@ def _yosys_script(target, sources, variant):
     if target == "generic":
         synth = f"synth -flatten -top {WRAPPER_TOP} -lut 4\nopt_clean -purge"
     else:
-        nocarry = {"ice40": " -nocarry", "ecp5": " -noccu2"}[target] if variant == "nocarry" \
-            else ""
-        synth = f"synth_{target} -top {WRAPPER_TOP}{nocarry}"
+        synth = f"synth_{target} -top {WRAPPER_TOP}{VARIANTS[target][variant]}"
     return (f"{reads}\n{synth}\n"
             f"tee -q -o stat.json stat -json\n"
             f"write_json synth.json\n")
@@ -382,8 +390,7 @@ def _best(variants):
 
 def _synth_flow(sources, top, ports, target, workdir, *, flow, stages, seeds, freq, progress,
                 label):
-    kinds = (["carry", "nocarry"] if flow == "auto" else [flow]) if target != "generic" \
-        else ["carry"]
+    kinds = list(VARIANTS[target]) if flow == "auto" or target == "generic" else [flow]
     runs = []
     for kind in kinds:
         sub = Path(workdir) / kind if len(kinds) > 1 else Path(workdir)
@@ -419,6 +426,9 @@ def synth_directory(directory, targets, *, flow="auto", baseline=True, seeds=(1,
     for t in targets:
         if t not in TARGETS:
             raise ValueError(f"unknown target {t!r}: choose one of {', '.join(TARGETS)}")
+        if flow != "auto" and t != "generic" and flow not in VARIANTS[t]:
+            raise ValueError(f"flow {flow!r} does not exist for {t}: choose one of auto, "
+                             f"{', '.join(VARIANTS[t])}")
     if isinstance(seeds, int):
         seeds = tuple(range(1, seeds + 1))
     if not seeds:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .gen.catalog import CATALOG, build_block
 from .gen.netlist import Bounds
 
-__all__ = ["UNITS", "build_unit"]
+__all__ = ["UNITS", "build_unit", "fp8_variants"]
 
 FP8_UNITS = ("fp8-mul", "fp8-add")
 #: converters: exact widening, rounding narrowing (with the overflow policy), exact product
@@ -14,13 +14,28 @@ LINEAR_UNITS = ("dot", "linear", "relu", "mlp")
 UNITS = tuple(CATALOG) + FP8_UNITS + CONVERTERS + LINEAR_UNITS
 
 
+def fp8_variants(unit):
+    """The architectures of an FP8 unit, by variant name: ``default`` (few neuron levels,
+    wide neurons), ``shallow`` (multiplier: five levels, every rounding decision one
+    threshold on the significand product), ``lean`` (neurons of fan-in <= 4 in gate-level
+    structures: fewest FPGA LUTs)."""
+    from .gen import fp8
+    if unit == "fp8-mul":
+        return {"default": fp8.build_fp8_mul, "shallow": fp8.build_fp8_mul_shallow,
+                "lean": fp8.build_fp8_mul_lean}
+    return {"default": fp8.build_fp8_add, "lean": fp8.build_fp8_add_lean}
+
+
 def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", bounds=Bounds()):
     """The netlist of ``unit`` with its options; one-line errors name the choices."""
     if unit in CATALOG:
         return build_block(unit, width=width, variant=variant, bounds=bounds)
     if unit in FP8_UNITS:
-        from .gen.fp8 import build_fp8_add, build_fp8_mul
-        build = build_fp8_mul if unit == "fp8-mul" else build_fp8_add
+        variants = fp8_variants(unit)
+        build = variants.get(variant or "default")
+        if build is None:
+            raise ValueError(f"unknown variant {variant!r} of {unit}: choose one of "
+                             f"{', '.join(variants)}")
         return build(fmt, policy=policy, bounds=bounds)
     if unit in CONVERTERS:
         from .gen import fp8

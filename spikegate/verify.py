@@ -96,16 +96,18 @@ def cmd_verify(args):
     check_engine(args.sim)
     if args.vectors is not None and args.vectors < 1:
         raise ValueError(f"--vectors must be at least 1, not {args.vectors}")
+    from .report import load_report
     progress = Progress(enabled=not (args.quiet or args.json))
+    top = load_report(args.directory)["top"]
     try:
         top, count, seconds, waves = _run(args, progress)
     except MismatchError as exc:
         progress.done("FAIL")
         if args.json:
-            print(json.dumps({"directory": str(args.directory), "sim": args.sim,
+            print(json.dumps({"top": top, "sim": args.sim,
                               "vectors": exc.total, "mismatches": exc.count, "pass": False,
                               "first": [m.describe() for m in exc.mismatches]}))
-        print(f"FAIL {Path(args.directory).name} on {args.sim}: {exc}", file=sys.stderr)
+        print(f"FAIL {top} on {args.sim}: {exc}", file=sys.stderr)
         return 1
     progress.done("bit-exact")
     result = {"top": top, "sim": args.sim, "vectors": count, "mismatches": 0, "pass": True,

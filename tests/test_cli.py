@@ -151,3 +151,17 @@ def test_streamed_design_files_and_torch_refusal(tmp_path, capsys):
     assert main(["inspect", str(out), "--no-plots", "--quiet"]) == 0
     assert main(["verify", str(out), "--sim", "torch"]) == 2
     assert "runs on icarus or verilator" in capsys.readouterr().err
+
+
+def test_fp8_lean_variant_generates_and_verifies(tmp_path, capsys):
+    out = tmp_path / "lean"
+    assert main(["generate", "fp8-add", "--variant", "lean", "--format", "e5m2", "-o", str(out),
+                 "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["variant"] == "lean" and report["max_fanin"] <= 4
+    assert "--variant lean" in (out / "report.md").read_text()
+    assert main(["verify", str(out), "--sim", "torch"]) == 0
+    assert "65536 vectors bit-exact" in capsys.readouterr().out
+    assert main(["generate", "fp8-mul", "--variant", "ripple", "-o", str(tmp_path / "x")]) == 2
+    assert "unknown variant 'ripple' of fp8-mul: choose one of default, shallow, lean" in \
+        capsys.readouterr().err

@@ -196,6 +196,9 @@ def test_synth_bad_arguments(small_design, tmp_path, capsys):
         synth.synth_directory(small_design, ["vivado"])
     with pytest.raises(ValueError, match="unknown flow 'fast'"):
         synth.synth_directory(small_design, ["ice40"], flow="fast")
+    with pytest.raises(ValueError, match="flow 'lut4' does not exist for ice40: choose one of "
+                                         "auto, carry, nocarry"):
+        synth.synth_directory(small_design, ["ice40"], flow="lut4")
     assert main(["synth", str(tmp_path / "nope")]) == 2
     assert "point at a directory written by `spikegate generate`" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -1,0 +1,406 @@
+"""FPGA-lean FP8 multiplier and adder: narrow neurons in gate-level structures.
+
+:func:`~.multiplier.build_fp8_mul` and :func:`~.adder.build_fp8_add` minimise neuron
+*levels* with wide neurons (fan-in up to 27, weights up to 128). On a LUT4 FPGA every wide
+neuron becomes an adder tree and a comparator, and every digit of a linear form re-sums
+the form. The units here are built for LUT mapping instead: every neuron has fan-in at most
+4 and weights at most 2 (AND, OR, NOT, the two neurons of XOR / MUX / full adder), so each
+neuron is at most one LUT4 and the synthesis tool can merge neighbours freely. The
+datapath is the textbook one, computed once and shared by every special case:
+
+multiplier
+    significand product from a carry-save array of full-adder neurons and a ripple adder;
+    exponent sum with the constants folded into the same adder; a leading-zero count and
+    a logarithmic (mux) left shifter normalise the product; the exponent ``D = Ea + Eb -
+    bias - lz`` gives the subnormal right shift (``1 + ~D``, sticky-jamming mux stages);
+    the packed code is ``(D << M) + significand + round-up`` in one ripple adder, whose
+    value also decides overflow. Zero operands need no flag: a zero product has no
+    leading one, which clears the exponent field.
+
+adder
+    one magnitude comparator (a ripple borrow chain on the 7-bit codes, FP8 codes are
+    ordered by magnitude) swaps the operands through mux neurons; the exponent difference
+    drives a sticky-jamming right shifter with three guard bits; one ripple adder adds or
+    subtracts; a leading-zero count of the sum with a marker bit at the exponent limit
+    (so the normalising shift never goes below the subnormal exponent) drives the left
+    shifter; the packed code is ``((Ex - shift) << M) + significand + round-up``.
+
+Overflow policies and NaN / infinity overrides are a few OR / AND neurons on the packed
+code bits. Results are bit-exact against the golden models for both formats and all
+policies (``tests/test_fp8_lean.py``).
+"""
+
+from __future__ import annotations
+
+from ..builder import NetlistBuilder
+from ..gates import full_adder, mux
+from ..netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
+from .formats import overflow_code, resolve
+
+__all__ = ["build_fp8_mul_lean", "build_fp8_add_lean"]
+
+
+# -- narrow gates (fan-in <= 4) -----------------------------------------------------------
+
+def _and(b, *xs, name="and"):
+    xs = [x for x in xs if x != CONST1]
+    if any(x == CONST0 for x in xs):
+        return CONST0
+    if not xs:
+        return CONST1
+    while len(xs) > 4:
+        xs = [_and(b, *xs[i:i + 4], name=name) for i in range(0, len(xs), 4)]
+    return b.neuron([(x, 1) for x in xs], threshold=len(xs), name=name)
+
+
+def _or(b, *xs, name="or"):
+    xs = [x for x in xs if x != CONST0]
+    if any(x == CONST1 for x in xs):
+        return CONST1
+    if not xs:
+        return CONST0
+    while len(xs) > 4:
+        xs = [_or(b, *xs[i:i + 4], name=name) for i in range(0, len(xs), 4)]
+    return b.neuron([(x, 1) for x in xs], threshold=1, name=name)
+
+
+def _not(b, x):
+    if x in (CONST0, CONST1):
+        return CONST1 if x == CONST0 else CONST0
+    return b.neuron([(x, -1)], threshold=0, name="not")
+
+
+def _xor(b, x, y):
+    if x == CONST0 or y == CONST0:
+        return y if x == CONST0 else x
+    if x == CONST1 or y == CONST1:
+        return _not(b, y if x == CONST1 else x)
+    both = b.neuron([(x, 1), (y, 1)], threshold=2, name="and")
+    return b.neuron([(x, 1), (y, 1), (both, -2)], threshold=1, name="xor")
+
+
+def _mux(b, sel, when0, when1):
+    """``sel ? when1 : when0`` (constants folded)."""
+    if when0 == when1:
+        return when0
+    if sel in (CONST0, CONST1):
+        return when1 if sel == CONST1 else when0
+    if when1 == CONST0:
+        return b.neuron([(when0, 1), (sel, -1)], threshold=1, name="andn")
+    if when0 == CONST0:
+        return _and(b, sel, when1)
+    if when1 == CONST1:
+        return _or(b, sel, when0)
+    if when0 == CONST1:
+        return b.neuron([(when1, 1), (sel, -1)], threshold=0, name="orn")
+    return mux(b, sel, when0, when1)
+
+
+def _ripple(b, xs, ys, cin=CONST0):
+    """``xs + ys + cin`` (equal widths, LSB first): ``(bits, carry out)``."""
+    out, carry = [], cin
+    for x, y in zip(xs, ys):
+        s, carry = full_adder(b, x, y, carry)
+        out.append(s)
+    return out, carry
+
+
+def _sum_columns(b, cols, width):
+    """Bits ``0 .. width-1`` of the sum of the bits in ``cols`` (``cols[i]`` weighs 2^i):
+    full-adder (3:2) compression rounds, then one ripple adder."""
+    cols = [[x for x in (cols[i] if i < len(cols) else []) if x != CONST0]
+            for i in range(width)]
+    while any(len(c) > 2 for c in cols):
+        nxt = [[] for _ in range(width)]
+        for i, col in enumerate(cols):
+            j = 0
+            while len(col) - j >= 3:
+                s, c = full_adder(b, col[j], col[j + 1], col[j + 2])
+                nxt[i].append(s)
+                if i + 1 < width:
+                    nxt[i + 1].append(c)
+                j += 3
+            nxt[i].extend(col[j:])
+        cols = nxt
+    xs = [c[0] if len(c) > 0 else CONST0 for c in cols]
+    ys = [c[1] if len(c) > 1 else CONST0 for c in cols]
+    return _ripple(b, xs, ys)[0]
+
+
+def _const_bits(value, width):
+    return [CONST1 if (value >> i) & 1 else CONST0 for i in range(width)]
+
+
+def _lzc(b, bits):
+    """Leading zeros of ``bits`` (MSB first, length a power of two): ``(zero, count MSB
+    first)``; an all-zero input counts ``len - 1`` with ``zero`` set."""
+    if len(bits) == 1:
+        return _not(b, bits[0]), []
+    if len(bits) == 2:
+        return b.neuron([(x, -1) for x in bits], threshold=0, name="nor"), [_not(b, bits[0])]
+    half = len(bits) // 2
+    zh, ch = _lzc(b, bits[:half])
+    zl, cl = _lzc(b, bits[half:])
+    return _and(b, zh, zl), [zh] + [_mux(b, zh, h, l) for h, l in zip(ch, cl)]
+
+
+def _leading_zeros(b, bits):
+    """``(count bits LSB first, zero)`` of the bus ``bits`` (LSB first)."""
+    n = len(bits)
+    size = 1 << max((n - 1).bit_length(), 0)
+    msb_first = list(reversed(bits)) + [CONST0] * (size - n)
+    zero, count = _lzc(b, msb_first)
+    return list(reversed(count)), zero
+
+
+def _shift_left(b, x, amount):
+    """``x << amount`` truncated to ``len(x)`` bits (mux stages, LSB first)."""
+    x = list(x)
+    for j in reversed(range(len(amount))):
+        s = 1 << j
+        x = [_mux(b, amount[j], x[i], x[i - s] if i >= s else CONST0) for i in range(len(x))]
+    return x
+
+
+def _shift_right_sticky(b, x, sel, s):
+    """One stage: ``x >> s`` when ``sel``, bit 0 keeping the OR of what falls off."""
+    n = len(x)
+    out = [_mux(b, sel, x[0], _or(b, *x[:s + 1]))]
+    out += [_mux(b, sel, x[i], x[i + s] if i + s < n else CONST0) for i in range(1, n)]
+    return out
+
+
+def _ge_const(b, bits, value):
+    """``bits >= value`` for a constant, from two-input AND/OR neurons (LSB first)."""
+    n = len(bits)
+    if value <= 0:
+        return CONST1
+    if value >= (1 << n):
+        return CONST0
+    top = n - 1
+    rest = value & ((1 << top) - 1)
+    if (value >> top) & 1:
+        return _and(b, bits[top], _ge_const(b, bits[:top], rest))
+    return _or(b, bits[top], _ge_const(b, bits[:top], rest))
+
+
+def _unpack(b, fmt, bits):
+    """Flags and fields of one operand: hidden bit, effective exponent bits, significand."""
+    M, E = fmt.man_bits, fmt.exp_bits
+    man, exp = list(bits[:M]), list(bits[M:M + E])
+    hidden = _or(b, *exp, name="hidden")
+    # effective exponent max(e, 1): e == 0 sets bit 0
+    eff = [_or(b, exp[0], _not(b, hidden), name="e0")] + exp[1:]
+    if fmt.has_inf:
+        ones = _and(b, *exp, name="eones")
+        manz = _or(b, *man, name="many")
+        nan = _and(b, ones, manz, name="nan")
+        inf = b.neuron([(ones, 1), (manz, -1)], threshold=1, name="inf")
+    else:
+        nan = _and(b, *bits[:7], name="nan")
+        inf = CONST0
+    return dict(sign=bits[7], man=man, exp=exp, hidden=hidden, eff=eff, nan=nan, inf=inf,
+                sig=man + [hidden])
+
+
+def _pack(b, fmt, policy, code, sign, nan, big):
+    """The output byte: ``code`` (at least 8 bits, LSB first, overflow past bit 6 allowed)
+    rounded value; ``nan`` / ``big`` (infinite or overflowed) override per policy."""
+    ovf = _ge_const(b, code, fmt.max_code + 1)
+    big = _or(b, ovf, *big, name="big")
+    ocode, keeps_sign = overflow_code(fmt, policy)
+    nan = _or(b, *nan, name="isnan")
+    if not keeps_sign:                      # ocp e4m3: overflow is NaN
+        nan, big = _or(b, nan, big, name="isnan"), CONST0
+    out = []
+    with b.block("pack"):
+        for k in range(7):
+            if (ocode >> k) & 1:
+                out.append(_or(b, nan, big, code[k], name="y"))
+            else:
+                keep = b.neuron([(code[k], 1), (big, -1)], threshold=1, name="keep") \
+                    if big != CONST0 else code[k]
+                out.append(_or(b, nan, keep, name="y"))
+        out.append(b.neuron([(sign, 1), (nan, -1)], threshold=1, name="sign"))
+    return out
+
+
+# -- multiplier -----------------------------------------------------------------------------
+
+def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """FP8 multiplier ``y = round(a * b)`` from narrow neurons (fan-in <= 4).
+
+    Same ports, semantics and meta as :func:`~.multiplier.build_fp8_mul` (plus
+    ``meta["variant"] = "lean"``); the netlist is named ``fp8_mul_<fmt>_<policy>_lean``.
+    """
+    fmt, policy = resolve(fmt, policy)
+    b = NetlistBuilder(f"fp8_mul_{fmt.name}_{policy}_lean", bounds=bounds)
+    M, E = fmt.man_bits, fmt.exp_bits
+    n = 2 * M + 2                                   # product bits
+    a = b.input("a", 8)
+    bb = b.input("b", 8)
+    with b.block("unpack"):
+        A, B = _unpack(b, fmt, a), _unpack(b, fmt, bb)
+
+    with b.block("product"):
+        cols = [[] for _ in range(n)]
+        for i, x in enumerate(A["sig"]):
+            for j, y in enumerate(B["sig"]):
+                cols[i + j].append(_and(b, x, y, name="pp"))
+        P = _sum_columns(b, cols, n)
+
+    with b.block("normalise"):
+        lz, _ = _leading_zeros(b, P)                # lz bits, LSB first (k bits)
+        N = _shift_left(b, P, lz)                   # leading one at the top (P != 0)
+
+    k = len(lz)
+    W = E + 2                                       # D = Ea + Eb - bias - lz, signed
+    with b.block("exponent"):
+        # Ea + Eb + (1 - bias - 2^k) early, then + ~lz (= 2^k - 1 - lz)
+        const = (1 - fmt.bias - (1 << k)) % (1 << W)
+        cols = [[] for _ in range(W)]
+        for i in range(E):
+            cols[i] += [A["eff"][i], B["eff"][i]]
+        for i in range(W):
+            if (const >> i) & 1:
+                cols[i].append(CONST1)
+        S = _sum_columns(b, cols, W)
+        nlz = [_not(b, x) for x in lz] + [CONST0] * (W - k)
+        D, _ = _ripple(b, S, nlz)
+        neg = D[W - 1]
+
+    with b.block("align"):
+        # window: significand (M+1), guard, sticky
+        win = [_or(b, *N[:n - M - 2], name="st")] + N[n - M - 2:]
+        ww = len(win)                               # M + 3
+        nd = [_not(b, x) for x in D[:W - 1]]        # ~D = -D - 1 >= 0 when neg
+        win = _shift_right_sticky(b, win, neg, 1)
+        stages = 0
+        while (1 << stages) < ww:                   # shifts up to ww - 1 in the stages
+            stages += 1
+        for j in range(stages):
+            win = _shift_right_sticky(b, win, _and(b, neg, nd[j]), 1 << j)
+        if stages < W - 1:                          # everything is sticky
+            sat = _and(b, neg, _or(b, *nd[stages:]))
+            anyb = _or(b, *win)
+            win = [_mux(b, sat, win[0], anyb)] + [_mux(b, sat, x, CONST0) for x in win[1:]]
+        sticky, guard, sig = win[0], win[1], win[2:]
+        # the hidden bit survives only without a right shift: read it before the shifter
+        hid = b.neuron([(N[n - 1], 1), (neg, -1)], threshold=1, name="hid")
+
+    with b.block("round"):
+        up = _and(b, guard, _or(b, sticky, sig[0]), name="up")
+        width = E + M + 1
+        xs = sig[:M] + [_and(b, D[i], hid, name="dg") for i in range(width - M)]
+        ys = [CONST0] * M + [hid] + [CONST0] * (width - M - 1)
+        code, _ = _ripple(b, xs, ys, up)
+
+    with b.block("special"):
+        sign = _xor(b, A["sign"], B["sign"])
+        nan = [A["nan"], B["nan"]]
+        big = [A["inf"], B["inf"]]
+        if fmt.has_inf:                             # inf * 0
+            za = b.neuron([(x, -1) for x in a[:7]][:4], threshold=0, name="z")
+            za = _and(b, za, b.neuron([(x, -1) for x in a[4:7]], threshold=0, name="z"))
+            zb = b.neuron([(x, -1) for x in bb[:4]], threshold=0, name="z")
+            zb = _and(b, zb, b.neuron([(x, -1) for x in bb[4:7]], threshold=0, name="z"))
+            nan += [_and(b, A["inf"], zb), _and(b, B["inf"], za)]
+        y = _pack(b, fmt, policy, code, sign, nan, big)
+    b.output("y", y)
+    b.meta.update(unit="fp8-mul", format=fmt.name, policy=policy, variant="lean")
+    return b.build()
+
+
+# -- adder ----------------------------------------------------------------------------------
+
+def build_fp8_add_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """FP8 adder ``y = round(a + b)`` from narrow neurons (fan-in <= 4).
+
+    Same ports, semantics and meta as :func:`~.adder.build_fp8_add` (plus
+    ``meta["variant"] = "lean"``); the netlist is named ``fp8_add_<fmt>_<policy>_lean``.
+    """
+    fmt, policy = resolve(fmt, policy)
+    b = NetlistBuilder(f"fp8_add_{fmt.name}_{policy}_lean", bounds=bounds)
+    M, E, G = fmt.man_bits, fmt.exp_bits, 3
+    w = M + 1 + G                                   # aligned width
+    a = b.input("a", 8)
+    bb = b.input("b", 8)
+    with b.block("unpack"):
+        A, B = _unpack(b, fmt, a), _unpack(b, fmt, bb)
+
+    with b.block("swap"):
+        # swap = |b| > |a|: the borrow out of a - b on the 7-bit codes
+        borrow = CONST0
+        for x, y in zip(a[:7], bb[:7]):             # borrow' = maj(~x, y, borrow)
+            borrow = b.neuron([(x, -1), (y, 1), (borrow, 1)], threshold=1, name="bw") \
+                if borrow != CONST0 else b.neuron([(x, -1), (y, 1)], threshold=1, name="bw")
+        swap = borrow
+        pick = lambda u, v: _mux(b, swap, u, v)     # noqa: E731  (u unless swap)
+        sx, sz = pick(A["sign"], B["sign"]), pick(B["sign"], A["sign"])
+        ex = [pick(u, v) for u, v in zip(A["eff"], B["eff"])]
+        ez = [pick(v, u) for u, v in zip(A["eff"], B["eff"])]
+        mx = [pick(u, v) for u, v in zip(A["sig"], B["sig"])]
+        mz = [pick(v, u) for u, v in zip(A["sig"], B["sig"])]
+        sub = _xor(b, A["sign"], B["sign"])
+
+    with b.block("align"):
+        d, _ = _ripple(b, ex, [_not(b, x) for x in ez], CONST1)   # ex - ez >= 0
+        za = [CONST0] * G + mz                      # w bits, LSB first
+        stages = 0
+        while (1 << stages) < w:
+            stages += 1
+        for j in range(min(stages, E)):
+            za = _shift_right_sticky(b, za, d[j], 1 << j)
+        if stages < E:
+            sat = _or(b, *d[stages:])
+            anyb = _or(b, *mz)
+            za = [_mux(b, sat, za[0], anyb)] + [_mux(b, sat, x, CONST0) for x in za[1:]]
+
+    with b.block("add"):
+        xa = [CONST0] * G + mx
+        v, cout = _ripple(b, xa, [_xor(b, z, sub) for z in za], sub)
+        v = v + [b.neuron([(cout, 1), (sub, -1)], threshold=1, name="cy")]   # w + 1 bits
+
+    with b.block("normalise"):
+        # marker at bit w - ex caps the shift at ex (subnormal results keep exponent 1)
+        marked = []
+        for i in range(w + 1):
+            t = w - i                                # ex == t puts the marker here
+            if 1 <= t < (1 << E):
+                ones = [x for j, x in enumerate(ex) if (t >> j) & 1]
+                zeros = [x for j, x in enumerate(ex) if not (t >> j) & 1]
+                hit = _and(b, *ones, *[_not(b, z) for z in zeros], name="mk")
+                marked.append(_or(b, v[i], hit))
+            else:
+                marked.append(v[i])
+        L, _ = _leading_zeros(b, marked)
+        nv = _shift_left(b, v, L)
+        nz = _or(b, *v, name="nz")
+        sig = nv[w - M:]
+        guard = nv[w - M - 1]
+        sticky = _or(b, *nv[:w - M - 1], name="st")
+
+    with b.block("round"):
+        k = len(L)
+        # ex - L = ex + ~L + 1 - 2^k, gated by the hidden bit (0 for subnormal / zero)
+        const = (1 - (1 << k)) % (1 << E)
+        cols = [[ex[i]] + ([CONST1] if (const >> i) & 1 else []) for i in range(E)]
+        for i in range(k):
+            if i < E:
+                cols[i].append(_not(b, L[i]))
+        Dd = _sum_columns(b, cols, E)
+        up = _and(b, guard, _or(b, sticky, sig[0]), name="up")
+        width = E + M + 1
+        xs = sig[:M] + [_and(b, x, sig[M], name="dg") for x in Dd] + [CONST0]
+        ys = [CONST0] * M + [sig[M]] + [CONST0] * (width - M - 1)
+        code, _ = _ripple(b, xs, ys, up)
+
+    with b.block("special"):
+        sign = b.neuron([(sx, 2), (nz, 1), (sz, 1)], threshold=3, name="sgn")  # sx & (nz|sz)
+        nan = [A["nan"], B["nan"]]
+        if fmt.has_inf:                             # inf - inf
+            nan.append(_and(b, A["inf"], B["inf"], sub, name="infinf"))
+        y = _pack(b, fmt, policy, code, sign, nan, [A["inf"], B["inf"]])
+    b.output("y", y)
+    b.meta.update(unit="fp8-add", format=fmt.name, policy=policy, variant="lean")
+    return b.build()
