@@ -24,16 +24,14 @@ from dataclasses import dataclass
 from ..golden.dot import OutFormat, get_out_format
 from .arith import add_sub
 from .builder import NetlistBuilder
-from .count import thermometer_to_binary
+from .fp8.adder import GUARD_BITS, sum_specials, swap_and_align
 from .fp8.formats import overflow_code
 from .fp8.linear import Lin, bus_value
-from .gates import or_
-from .netlist import CONST0, CONST1, Netlist
+from .fp8.rounding import exponent_form, select_and_round
+from .netlist import CONST0, Netlist
 
 __all__ = ["FloatFields", "unpack_float", "round_pack_float", "float_add", "fp8_product",
            "narrow", "build_float_add", "GUARD_BITS"]
-
-GUARD_BITS = 3
 
 
 @dataclass(frozen=True)
@@ -93,62 +91,21 @@ def round_pack_float(b: NetlistBuilder, fmt, policy, *, sig, scale: Lin, sign,
     is the any-format version (``sign`` is ``(Lin, threshold)``)."""
     fmt = get_out_format(fmt)
     sig = tuple(sig)
-    n = len(sig)
     M, E = fmt.man_bits, fmt.exp_bits
     width = M + E
     nan = [x for x in nan if x != CONST0]
     inf = [x for x in inf if x != CONST0]
     umin, umax = scale_range if scale_range is not None else scale.bounds()
 
+    yge, frac, ups = select_and_round(b, sig, scale, M, sig_form=sig_form, msb_min=msb_min,
+                                      umin=umin, umax=umax)
     with b.block("normalise"):
-        if sig_form is not None:
-            yge = [sig_form.ge(b, 1 << j, name="yge") for j in range(n)]
-        else:
-            yge = [or_(b, *sig[j:]) for j in range(n)]
-        d_lo = max(msb_min - M, -umax)
-        d_hi = min(n, max(n - 1 - M, -umin))
-        A, C = {d_lo: CONST1}, {d_lo: CONST0}
-        for k in range(d_lo + 1, d_hi + 2):
-            A[k] = yge[max(k + M, 0)] if k + M < n else CONST0
-            C[k] = scale.le(b, -k, name="ule") if umin <= -k else CONST0
-
-        def at(k):
-            return [(A[k], 1), (C[k], 1), (A[k + 1], -2), (C[k + 1], -2)]
-
-        def single(k):
-            if A[k] == CONST1 or C[k] == CONST0:
-                return A[k]
-            return C[k] if A[k] == CONST0 else None
-
-        frac = []
-        for i in range(M):
-            terms = [b.neuron([(sig[i + k], 3)] + at(k), threshold=4, name="sel")
-                     for k in range(d_lo, d_hi + 1) if 0 <= i + k < n]
-            frac.append(_or(b, terms, "frac"))
-
+        frac = [_or(b, terms, "frac") for terms in frac]
     with b.block("round"):
-        ups = []
-        for k in range(max(d_lo, 1), d_hi + 1):
-            pairs = [(sig[j], 1 << j) for j in range(min(k, n))]
-            if k < n:
-                pairs.append((sig[k], 1))
-            gate = 1 << (k - 1)
-            g0, g1 = single(k), single(k + 1)
-            if g0 is not None and g1 is not None:
-                pairs += [(g0, gate), (g1, -gate)]
-            else:
-                pairs.append((b.neuron(at(k), threshold=1, name="dk"), gate))
-            ups.append(b.neuron(pairs, threshold=(1 << (k - 1)) + 1 + gate, name="up"))
         r = _or(b, ups, "r")
 
     with b.block("exponent"):
-        f_known = (umin - M + 1, umax + n - M)
-        F = Lin([(y, 1) for y in yge[1:]]) + scale - M + 1
-        nly = (n - 1).bit_length()
-        F_bin = Lin([(("ly", i), 1 << i) for i in range(nly)]) + scale - M + 1
-        if F_bin.bits_cost(E, known=f_known) + nly < F.bits_cost(E, known=f_known):
-            ly = thermometer_to_binary(b, yge[1:], name="ly")
-            F = bus_value(ly) + scale - M + 1
+        F, f_known = exponent_form(b, yge, scale, M, E, umin=umin, umax=umax)
         pos = F.ge(b, 1, gate=yge[0], name="pos")
         fmax, mmax = fmt.max_code >> M, fmt.max_code & ((1 << M) - 1)
         big = (F.ge(b, fmax + 1, gate=yge[0], name="fbig") if f_known[1] >= fmax + 1
@@ -196,61 +153,19 @@ def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add"):
         with b.block("unpack"):
             A, B = unpack_float(b, fmt, a_bits), unpack_float(b, fmt, b_bits)
         with b.block("align"):
-            ca, cb = bus_value(A.mag), bus_value(B.mag)
-            swap = (cb - ca).ge(b, 1, name="swap")          # |b| > |a|
-            pick_a = [b.neuron([(swap, 1), (x, 1)], threshold=2, name="pa") for x in A.mag]
-            pick_b = [b.neuron([(swap, 1), (y, 1)], threshold=2, name="pb") for y in B.mag]
-            small = [Lin([(y, 1), (sa, 1), (sb, -1)]) for y, sa, sb in zip(B.mag, pick_a, pick_b)]
-            large = [b.neuron([(x, 1), (sa, -1), (sb, 1)], threshold=1, name="lg")
-                     for x, sa, sb in zip(A.mag, pick_a, pick_b)]
-            hbig = b.neuron([(e, 1) for e in A.exp + B.exp], threshold=1, name="hbig")
-            hs = Lin([(A.hidden, 1), (B.hidden, 1), (hbig, -1)])
-            sig_s = tuple(small[:M]) + (hs,)
-            Ea, Eb = A.exponent(), B.exponent()
-            K = M + G + 1
-            p = {k: (Ea - Eb).ge(b, k, name="dp") for k in range(1, K + 1)}
-            q = {k: (Eb - Ea).ge(b, k, name="dn") for k in range(1, K + 1)}
-
-            def at_shift(x, k):
-                if k == 0:
-                    return b.neuron(x.pairs() + [(p[1], -1), (q[1], -1)], bias=x.const,
-                                    threshold=1, name="sh")
-                return b.neuron(x.pairs() + [(p[k], 1), (q[k], 1), (p[k + 1], -1),
-                                             (q[k + 1], -1)], bias=x.const, threshold=2,
-                                name="sh")
-
-            both = b.neuron([(A.sign, 1), (B.sign, 1)], threshold=2, name="ss")
-            sub = b.neuron([(A.sign, 1), (B.sign, 1), (both, -2)], threshold=1, name="sub")
-            width = M + 1 + G
-            xs = []
-            for i in range(width):
-                terms = [at_shift(sig_s[i + k - G], k) for k in range(K)
-                         if 0 <= i + k - G <= M]
-                if i == 0:
-                    terms += [b.neuron(sig_s[j].pairs() + [(p[j + G + 1], 1), (q[j + G + 1], 1)],
-                                       bias=sig_s[j].const, threshold=2, name="lost")
-                              for j in range(M + 1) if j + G + 1 <= K]
-                xs.append(_or(b, terms, "xs"))
+            al = swap_and_align(b, A, B, M, G, large_nets=True)
+            xs = [_or(b, terms, "xs") for terms in al.terms]
         with b.block("add"):
-            big = (CONST0,) * G + tuple(large[:M]) + (hbig,)
-            ybits, carry = add_sub(b, big + (CONST0,), tuple(xs) + (CONST0,), sub,
+            big = (CONST0,) * G + tuple(al.large[:M]) + (al.hbig,)
+            ybits, carry = add_sub(b, big + (CONST0,), tuple(xs) + (CONST0,), al.sub,
                                    variant="prefix")
             ybits = tuple(ybits)                         # M + G + 2 bits, non-negative
         with b.block("exponent"):
-            e_big = sum((Lin.net(x, 1 << i) for i, x in enumerate(large[M:])),
-                        1 - Lin.net(hbig))
+            e_big = sum((Lin.net(x, 1 << i) for i, x in enumerate(al.large[M:])),
+                        1 - Lin.net(al.hbig))
             scale = e_big - 1 - G
         with b.block("special"):
-            gt = (ca - cb).ge(b, 1, name="gt")
-            neg_a = b.neuron([(A.sign, 2), (B.sign, 1), (gt, 1)], threshold=3, name="sgn")
-            neg_b = b.neuron([(B.sign, 1), (swap, 1)], threshold=2, name="sgn")
-            sign = (Lin([(neg_a, 1), (neg_b, 1)]), 1)
-            nan = [A.nan, B.nan]
-            if fmt.has_inf:
-                for X, Y in ((A, B), (B, A)):
-                    nan.append(b.neuron(
-                        [(e, 1) for e in X.exp + Y.exp] + [(m, -1) for m in X.man + Y.man]
-                        + [(X.sign, 1), (Y.sign, -1)], threshold=2 * E + 1, name="infinf"))
+            sign, nan = sum_specials(b, A, B, al, E, fmt.has_inf)
         e_top = (1 << E) - 1
         return round_pack_float(b, fmt, policy, sig=ybits, scale=scale,
                                 scale_range=(-G, e_top - 1 - G), sign=sign, nan=nan,

@@ -52,6 +52,20 @@ def _fields(fmt, x):
             f"// significand with its hidden bit\n")
 
 
+def _fp8_head(top, fmt, policy, what):
+    """Comment, ports and operand fields shared by the FP8 baselines."""
+    return f"""\
+// {top}: behavioural FP8 {fmt.name.upper()} {what}, overflow policy '{policy}'.
+// Written plainly (no neurons) as the baseline that spikegate's neuron-built {what} is
+// compared against: same ports, same results on all 65,536 input pairs.
+module {top} (
+    input  wire [7:0] a,
+    input  wire [7:0] b,
+    output reg  [7:0] y
+);
+{_fields(fmt, "a")}{_fields(fmt, "b")}"""
+
+
 def fp8_mul_verilog(top, fmt="e4m3", policy="torch"):
     """Behavioural Verilog of an FP8 multiplier ``y = a * b`` (ports a[8], b[8] -> y[8])."""
     fmt, policy = get_format(fmt), check_policy(policy)
@@ -62,15 +76,7 @@ def fp8_mul_verilog(top, fmt="e4m3", policy="torch"):
     tw = pw + pad
     lzw = pw.bit_length()
     return f"""\
-// {top}: behavioural FP8 {fmt.name.upper()} multiplier, overflow policy '{policy}'.
-// Written plainly (no neurons) as the baseline that spikegate's neuron-built multiplier is
-// compared against: same ports, same results on all 65,536 input pairs.
-module {top} (
-    input  wire [7:0] a,
-    input  wire [7:0] b,
-    output reg  [7:0] y
-);
-{_fields(fmt, "a")}{_fields(fmt, "b")}
+{_fp8_head(top, fmt, policy, "multiplier")}
     wire s = a[7] ^ b[7];
     wire [{pw - 1}:0] p = m_a * m_b;
 
@@ -125,15 +131,7 @@ def fp8_add_verilog(top, fmt="e4m3", policy="torch"):
     lzw = w.bit_length()
     dw = w.bit_length()
     return f"""\
-// {top}: behavioural FP8 {fmt.name.upper()} adder, overflow policy '{policy}'.
-// Written plainly (no neurons) as the baseline that spikegate's neuron-built adder is
-// compared against: same ports, same results on all 65,536 input pairs.
-module {top} (
-    input  wire [7:0] a,
-    input  wire [7:0] b,
-    output reg  [7:0] y
-);
-{_fields(fmt, "a")}{_fields(fmt, "b")}
+{_fp8_head(top, fmt, policy, "adder")}
     // x is the operand of larger magnitude, z the other
     wire swap = b[6:0] > a[6:0];
     wire sx = swap ? b[7] : a[7];

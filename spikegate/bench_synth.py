@@ -1,10 +1,11 @@
 """``spikegate bench synth``: neuron-built FP8 units against behavioural RTL on FPGAs.
 
-For each FP8 unit (multiplier, adder; E4M3 by default) it generates the design, runs
-``spikegate synth`` on iCE40 and ECP5 with every flow variant (with and without carry
-chains) for both the neuron design and its behavioural baseline, and rewrites the
-committed report ``reports/synth.md`` (plus ``reports/synth.json``), so the figures quoted
-anywhere come from this one command.
+For each FP8 unit (multiplier, adder; E4M3 by default) and each of its architectures
+(``--variant`` default, shallow, lean) it generates the design and runs ``spikegate synth``
+on iCE40 and ECP5 with every flow variant of the target; the behavioural baseline of each
+unit goes through the same flows once (with the default design) and every variant is
+compared with it. It rewrites the committed report ``reports/synth.md`` (plus
+``reports/synth.json``), so the figures quoted anywhere come from this one command.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ def add_synth_bench_arguments(parser):
                              "stages (nocarry flow; 0: skip)")
 
 
-def _one(unit, fmt, targets, seeds, quiet, pipelined=0):
+def _one(unit, variant, fmt, targets, seeds, quiet, pipelined=0):
     from .commands import Progress
     from .hdl.design import Design
     from .report import fusesoc_core, report_markdown
     from .synth import synth_directory
     from .units import build_unit
-    netlist = build_unit(unit, fmt=fmt, policy="torch")
+    netlist = build_unit(unit, fmt=fmt, policy="torch", variant=variant)
     design = Design(netlist)
     out = BUILD / design.top
     report = design.report()
@@ -46,9 +47,11 @@ def _one(unit, fmt, targets, seeds, quiet, pipelined=0):
                                                f"{design.top}.core": fusesoc_core(report)})
     progress = Progress(enabled=not quiet)
     step = progress.step
-    progress.step = lambda msg: step(f"{unit} {fmt}: {msg}")  # two units run side by side
-    results = synth_directory(out, targets, flow="auto", seeds=seeds, progress=progress)
-    row = {"unit": unit, "format": fmt, "top": design.top, "synth": results,
+    progress.step = lambda msg: step(f"{unit} {variant} {fmt}: {msg}")  # jobs run side by side
+    results = synth_directory(out, targets, flow="auto", seeds=seeds, progress=progress,
+                              baseline=variant == "default")
+    row = {"unit": unit, "variant": variant, "format": fmt, "top": design.top,
+           "synth": results,
            **{k: report[k] for k in ("neurons", "synapses", "depth", "max_fanin", "max_weight")}}
     if pipelined:
         piped = Design(netlist, stages=pipelined)
@@ -60,19 +63,44 @@ def _one(unit, fmt, targets, seeds, quiet, pipelined=0):
     return row
 
 
+def _attach_baselines(rows):
+    """Give every variant's row the baseline figures (and ratios) of its unit's default row,
+    so the baseline is synthesized once per unit."""
+    from .synth import ratios
+    base = {(r["unit"], t): s["baseline"] for r in rows if r["variant"] == "default"
+            for t, s in r["synth"].items() if s.get("baseline")}
+    for r in rows:
+        for t, s in r["synth"].items():
+            b = base.get((r["unit"], t))
+            if b is not None and "baseline" not in s:
+                s["baseline"] = b
+                s["ratio"] = ratios(s, b)
+    return rows
+
+
 def synth_bench_rows(units=UNITS, fmt="e4m3", targets=("ice40", "ecp5"), seeds=3, quiet=False,
                      jobs=2, pipelined=0):
-    """Run the benchmark; one dict per unit with its ``synth`` figures."""
-    if jobs > 1 and len(units) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(units))) as pool:
-            futures = [pool.submit(_one, u, fmt, list(targets), seeds, quiet, pipelined)
-                       for u in units]
-            return [f.result() for f in futures]
-    return [_one(u, fmt, list(targets), seeds, quiet, pipelined) for u in units]
+    """Run the benchmark; one dict per unit and variant with its ``synth`` figures (the
+    default variants first: they carry the baselines; only they are also pipelined)."""
+    from .units import fp8_variants
+    designs = [(u, "default") for u in units] + [(u, v) for u in units
+                                                  for v in fp8_variants(u) if v != "default"]
+    args = [(u, v, fmt, list(targets), seeds, quiet, pipelined if v == "default" else 0)
+            for u, v in designs]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            rows = [f.result() for f in [pool.submit(_one, *a) for a in args]]
+    else:
+        rows = [_one(*a) for a in args]
+    return _attach_baselines(rows)
 
 
 def _f(v, d=1):
     return "n/a" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else str(v))
+
+
+def _name(r):
+    return f"{r['unit']} {r['variant']} {r['format']}"
 
 
 def _fastest(d):
@@ -100,24 +128,31 @@ def _markdown(rows, seeds, command):
         "plain behavioural Verilog (`spikegate.hdl.baseline`: multiply/align, add, normalise "
         "with a leading-zero count, round to nearest even, saturate per policy), verified "
         "bit-exact on all 65,536 input pairs against torch in `tests/test_synth.py`, and goes "
-        "through exactly the same flow. Every design is synthesized twice: `carry` is the "
-        "target's default flow (`synth_ice40` / `synth_ecp5`, carry chains allowed), `nocarry` "
-        "forbids carry chains (`-nocarry` / `-noccu2`) so that ABC maps the whole datapath to "
-        "LUTs. LUTs are LUT4s (an ECP5 CCU2C counts as two, as in nextpnr's TRELLIS_COMB); "
+        "through exactly the same flows. Every design is synthesized in every flow variant of "
+        "the target: `carry` is the target's default script (`synth_ice40` / `synth_ecp5`, "
+        "carry chains allowed), `nocarry` forbids carry chains (`-nocarry` / `-noccu2`) so "
+        "that ABC maps the whole datapath to LUTs, and on ECP5 `lut4` / `nocarry-lut4` add "
+        "`-nowidelut` (no LUT5-LUT7 built from PFU muxes, which `synth_ecp5` otherwise spends "
+        "LUTs on to save levels). Each design is judged by its fewest-LUT variant and by its "
+        "fastest variant. LUTs are LUT4s (an ECP5 CCU2C counts as two, as in nextpnr's "
+        "TRELLIS_COMB); "
         f"Fmax is the median over nextpnr seeds {', '.join(map(str, range(1, seeds + 1)))}; "
         "logic depth is the most LUTs on a register-to-register path.", "",
         "Devices: " + "; ".join(f"{t}: {d['name']}" for t, d in DEVICES.items()) + ".", "",
         "## All runs", "",
+        "The baseline rows appear once per unit (with the default design).", "",
         "| unit | target | design | flow | LUTs | carry cells | logic cells | logic depth | "
         "Fmax (MHz) | Fmax per seed |",
         "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         for target, s in r["synth"].items():
-            for design, d in (("neuron", s), ("baseline", s["baseline"])):
+            pairs = [("neuron", s)] + ([("baseline", s["baseline"])]
+                                       if r["variant"] == "default" else [])
+            for design, d in pairs:
                 for variant, v in sorted(d.get("variants", {d["variant"]: d}).items()):
                     seeds_txt = ", ".join(_f(x) for x in v.get("fmax_mhz_seeds") or [])
                     lines.append(
-                        f"| {r['unit']} {r['format']} | {target} | {design} | {variant} | "
+                        f"| {_name(r)} | {target} | {design} | {variant} | "
                         f"{v['luts']} | {v['carry_cells']} | {_f(v.get('logic_cells'))} | "
                         f"{v['logic_depth']} | {_f(v.get('fmax_mhz'))} | {seeds_txt} |")
     lines += ["", "## Ratios neuron / baseline", "",
@@ -132,7 +167,7 @@ def _markdown(rows, seeds, command):
             b = s["baseline"]
             fast_n = _fastest(s)
             fast_b = _fastest(b)
-            lines.append(f"| {r['unit']} {r['format']} | {target} | best (LUTs: {s['variant']} "
+            lines.append(f"| {_name(r)} | {target} | best (LUTs: {s['variant']} "
                          f"vs {b['variant']}; Fmax: {fast_n} vs {fast_b}) | "
                          f"{_f(s['ratio']['luts'], 2)} | {_f(s['ratio']['fmax'], 2)} | "
                          f"{_verdict(s['ratio']['luts'], s['ratio']['fmax'])} |")
@@ -143,7 +178,7 @@ def _markdown(rows, seeds, command):
                 rl = n["luts"] / bb["luts"] if bb["luts"] else None
                 rf = (n["fmax_mhz"] / bb["fmax_mhz"]) if n.get("fmax_mhz") and \
                     bb.get("fmax_mhz") else None
-                lines.append(f"| {r['unit']} {r['format']} | {target} | same flow "
+                lines.append(f"| {_name(r)} | {target} | same flow "
                              f"({variant}) | {_f(rl, 2)} | {_f(rf, 2)} | {_verdict(rl, rf)} |")
     piped = [r for r in rows if r.get("pipelined")]
     if piped:
@@ -159,7 +194,7 @@ def _markdown(rows, seeds, command):
             for target, s in r["pipelined"]["synth"].items():
                 base = r["synth"][target]["baseline"].get("fmax_best_mhz")
                 ratio = s["fmax_mhz"] / base if s.get("fmax_mhz") and base else None
-                lines.append(f"| {r['unit']} {r['format']} | {target} | {s['luts']} | "
+                lines.append(f"| {_name(r)} | {target} | {s['luts']} | "
                              f"{s['ffs']} | {s['logic_depth']} | {_f(s.get('fmax_mhz'))} | "
                              f"{_f(ratio, 2)} |")
     lines += ["", "## Neuron designs", ""]

