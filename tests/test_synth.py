@@ -147,6 +147,18 @@ def test_synth_ice40_and_ecp5_report_figures(small_design, capsys):
         assert key in report
 
 
+def test_synth_ecp5_auto_runs_every_variant_and_keeps_the_smallest(small_design, capsys):
+    assert main(["synth", str(small_design), "--target", "ecp5", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)["ecp5"]
+    for figures in (s, s["baseline"]):
+        variants = figures["variants"]
+        assert set(variants) == {"carry", "nocarry", "lut4", "nocarry-lut4"}
+        assert figures["luts"] == min(v["luts"] for v in variants.values())
+        assert variants["nocarry-lut4"]["carry_cells"] == 0
+    assert (small_design / "synth" / "ecp5" / "neuron" / "lut4" / "synth.ys").read_text() \
+        .count("-nowidelut") == 1
+
+
 def test_synth_generic_pipelined_text_output(tmp_path, capsys):
     out = tmp_path / "mul"
     main(["generate", "multiply", "--width", "2", "--stages", "2", "-o", str(out), "--quiet"])
