@@ -67,6 +67,20 @@ def _command(args):
     return " ".join(parts + ["-o", "DIR"])
 
 
+def _check_stream_form(args):
+    """One time-multiplexed form at most, and the MAC lane only for exact accumulation."""
+    if args.lanes and args.mac:
+        raise ValueError("choose one time-multiplexed form: --lanes P (dot-product lanes) or "
+                         "--mac K (one exact MAC lane, K inputs per cycle)")
+    if args.mac and args.accum != "exact":
+        raise ValueError(f"--mac accumulates exactly: use --accum exact (not {args.accum}), "
+                         f"or --lanes P for a rounding accumulator")
+    for flag in ("lanes", "mac"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ValueError(f"--{flag} must be at least 1, not {value}")
+
+
 def load_torch_model(path):
     """A pickled ``nn.Module`` saved with ``torch.save(model, path)``."""
     import torch
@@ -94,11 +108,7 @@ def generate_mlp(args):
     if not args.model:
         raise ValueError("generate mlp needs --model FILE (a torch.save'd nn.Sequential of "
                          "Linear and ReLU)")
-    if args.lanes and args.mac:
-        raise ValueError("choose one time-multiplexed form: --lanes P or --mac K")
-    if args.mac and args.accum != "exact":
-        raise ValueError(f"--mac accumulates exactly: use --accum exact (not {args.accum}), "
-                         f"or --lanes P")
+    _check_stream_form(args)
     layers = from_torch(load_torch_model(args.model), fmt=args.format, accum=args.accum,
                         order=args.order, out_format=args.out_format or "fp32",
                         policy=args.policy)
@@ -131,12 +141,7 @@ def generate_linear(args):
         raise ValueError("generate linear needs --out M (out_features)")
     if (args.lanes or args.mac) and args.unit != "linear":
         raise ValueError("--lanes and --mac make a time-multiplexed layer: use `generate linear`")
-    if args.lanes and args.mac:
-        raise ValueError("choose one time-multiplexed form: --lanes P (dot-product lanes) or "
-                         "--mac K (one exact MAC lane, K inputs per cycle)")
-    if args.mac and args.accum != "exact":
-        raise ValueError(f"--mac accumulates exactly: use --accum exact (not {args.accum}), "
-                         f"or --lanes P for a rounding accumulator")
+    _check_stream_form(args)
     activation = "relu" if args.relu else None
     kw = dict(accum=args.accum, out=args.out_format, policy=args.policy, order=args.order)
     bias_codes = None
