@@ -16,7 +16,10 @@ Both designs go through the same flow. ``flow="auto"`` runs each design in every
 of the target's Yosys script (:data:`VARIANTS`): with the carry chains (``SB_CARRY`` /
 ``CCU2C``) and without them (``-nocarry`` / ``-noccu2``), and on ECP5 also with LUT4s only
 (``-nowidelut``: no PFU muxes building LUT5-LUT7, which ``synth_ecp5`` otherwise uses to
-cut logic levels at the price of LUTs); the figures reported for a design are those of its
+cut logic levels at the price of LUTs). ECP5 DSP blocks are off (``-nodsp``) so that the
+LUT count covers the whole datapath (a behavioural ``*`` would otherwise move into a
+``MULT18X18D`` that no LUT count sees); ``dsp_cells`` reports any DSP cell all the same.
+The figures reported for a design are those of its
 variant with fewer LUTs
 (ties: higher Fmax), ``fmax_best_mhz`` is its fastest variant's Fmax, and every variant's
 figures stay under ``variants``. ``ratio`` is neuron / baseline: ``luts`` of the fewest-LUT
@@ -54,8 +57,8 @@ TARGETS = ("generic", "ice40", "ecp5")
 VARIANTS = {
     "generic": {"carry": ""},
     "ice40": {"carry": "", "nocarry": " -nocarry"},
-    "ecp5": {"carry": "", "nocarry": " -noccu2", "lut4": " -nowidelut",
-             "nocarry-lut4": " -noccu2 -nowidelut"},
+    "ecp5": {"carry": " -nodsp", "nocarry": " -nodsp -noccu2", "lut4": " -nodsp -nowidelut",
+             "nocarry-lut4": " -nodsp -noccu2 -nowidelut"},
 }
 FLOWS = ("auto", "carry", "nocarry", "lut4", "nocarry-lut4")
 WRAPPER_TOP = "spikegate_synth_top"
@@ -77,6 +80,7 @@ _TOOLS = {
 _SEQUENTIAL = re.compile(r"DFF|TRELLIS_FF|\$_DLATCH|\$dff", re.I)
 _LUT = re.compile(r"^(SB_LUT4|LUT4|\$lut|\$_LUT\d*_?)$")
 _CARRY = {"ice40": "SB_CARRY", "ecp5": "CCU2C"}
+_DSP = re.compile(r"^(MULT18X18\w*|ALU54\w*|ALU24\w*|SB_MAC16|\$mul)$")
 
 #: Directories searched for the tools besides PATH (the running Python's scripts folder,
 #: where ``pip install`` puts them in a venv). Tests empty it to simulate a missing tool.
@@ -341,6 +345,7 @@ def synth_verilog(sources, top, ports, target, workdir, *, variant="carry", stag
         "luts": lut4 + (2 * carry if target == "ecp5" else 0),
         "lut4_cells": lut4,
         "carry_cells": carry,
+        "dsp_cells": sum(v for k, v in cells.items() if _DSP.match(k)),
         "ffs": max(0, ffs_total - io_ffs),
         "ffs_total": ffs_total,
         "io_ffs": io_ffs,

@@ -155,8 +155,9 @@ def test_synth_ecp5_auto_runs_every_variant_and_keeps_the_smallest(small_design,
         assert set(variants) == {"carry", "nocarry", "lut4", "nocarry-lut4"}
         assert figures["luts"] == min(v["luts"] for v in variants.values())
         assert variants["nocarry-lut4"]["carry_cells"] == 0
-    assert (small_design / "synth" / "ecp5" / "neuron" / "lut4" / "synth.ys").read_text() \
-        .count("-nowidelut") == 1
+        assert figures["dsp_cells"] == 0
+    script = (small_design / "synth" / "ecp5" / "neuron" / "lut4" / "synth.ys").read_text()
+    assert "-nowidelut" in script and "-nodsp" in script  # every LUT of the datapath counts
 
 
 def test_synth_generic_pipelined_text_output(tmp_path, capsys):

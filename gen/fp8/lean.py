@@ -9,13 +9,15 @@ neuron is at most one LUT4 and the synthesis tool can merge neighbours freely. T
 datapath is the textbook one, computed once and shared by every special case:
 
 multiplier
-    significand product from a carry-save array of full-adder neurons and a ripple adder;
-    exponent sum with the constants folded into the same adder; a leading-zero count and
-    a logarithmic (mux) left shifter normalise the product; the exponent ``D = Ea + Eb -
-    bias - lz`` gives the subnormal right shift (``1 + ~D``, sticky-jamming mux stages);
-    the packed code is ``(D << M) + significand + round-up`` in one ripple adder, whose
-    value also decides overflow. Zero operands need no flag: a zero product has no
-    leading one, which clears the exponent field.
+    each operand's significand is normalised to ``1.f`` first (subnormals: a priority mux
+    chain, the exponent becoming ``1 - t``); a subnormal times a subnormal underflows to
+    zero, so one small carry-save array of ``(2^M + fa)(2^M + fb)`` (hidden bits folded)
+    and a one-bit normalising mux on its top bit ``c`` replace a leading-zero count and a
+    logarithmic left shifter. The exponent ``D0 = ea + eb - bias - 1`` is summed without
+    the late ``c``; ``D = D0 + c`` enters only as the sign (subnormal result) and the two
+    low bits of the sticky-jamming right shift ``-D``, and ``1 + c`` is added to ``D0`` in
+    the packing ripple ``(D0 << M) + significand + round-up``, whose value also decides
+    overflow. A zero operand (flagged) forces the shifter's all-zero output.
 
 adder
     one magnitude comparator (a ripple borrow chain on the 7-bit codes, FP8 codes are
@@ -105,9 +107,10 @@ def _ripple(b, xs, ys, cin=CONST0):
     return out, carry
 
 
-def _sum_columns(b, cols, width):
-    """Bits ``0 .. width-1`` of the sum of the bits in ``cols`` (``cols[i]`` weighs 2^i):
-    full-adder (3:2) compression rounds, then one ripple adder."""
+def _sum_columns(b, cols, width, cin=CONST0):
+    """Bits ``0 .. width-1`` of the sum of the bits in ``cols`` (``cols[i]`` weighs 2^i)
+    plus ``cin``: full-adder (3:2) compression rounds, then one ripple adder (carry in
+    ``cin``, so a late bit can join at the end)."""
     cols = [[x for x in (cols[i] if i < len(cols) else []) if x != CONST0]
             for i in range(width)]
     while any(len(c) > 2 for c in cols):
@@ -124,7 +127,7 @@ def _sum_columns(b, cols, width):
         cols = nxt
     xs = [c[0] if len(c) > 0 else CONST0 for c in cols]
     ys = [c[1] if len(c) > 1 else CONST0 for c in cols]
-    return _ripple(b, xs, ys)[0]
+    return _ripple(b, xs, ys, cin)[0]
 
 
 def _const_bits(value, width):
@@ -227,6 +230,25 @@ def _pack(b, fmt, policy, code, sign, nan, big):
 
 # -- multiplier -----------------------------------------------------------------------------
 
+def _normalised(b, X, M, W):
+    """The significand of operand ``X`` normalised to ``1.f``: ``(f, e)`` with ``f`` the
+    ``M`` fraction bits and ``e`` the exponent of the leading one (``W``-bit two's
+    complement): ``f = m``, ``e = exp`` for a normal operand; for a subnormal one whose
+    leading one lies ``t`` places below the hidden bit, ``f = m << t`` and ``e = 1 - t``
+    (a zero operand gets ``t = M``; the caller flags it). Priority mux chains on the
+    fraction bits: every output bit is a function of at most four operand bits."""
+    h, m = X["hidden"], X["man"]
+    f = [CONST0] * M
+    e = _const_bits((1 - M) % (1 << W), W)
+    for t in range(M - 1, 0, -1):                   # leading one at bit M - t
+        lead = m[M - t]
+        f = [_mux(b, lead, r, m[i - t] if i >= t else CONST0) for i, r in enumerate(f)]
+        e = [_mux(b, lead, r, s) for r, s in zip(e, _const_bits((1 - t) % (1 << W), W))]
+    exp = X["exp"] + [CONST0] * (W - len(X["exp"]))
+    return ([_mux(b, h, r, x) for r, x in zip(f, m)],
+            [_mux(b, h, r, x) for r, x in zip(e, exp)])
+
+
 def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
     """FP8 multiplier ``y = round(a * b)`` from narrow neurons (fan-in <= 4).
 
@@ -237,62 +259,65 @@ def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
     b = NetlistBuilder(f"fp8_mul_{fmt.name}_{policy}_lean", bounds=bounds)
     M, E = fmt.man_bits, fmt.exp_bits
     n = 2 * M + 2                                   # product bits
+    W = E + 2                                       # signed exponents
     a = b.input("a", 8)
     bb = b.input("b", 8)
     with b.block("unpack"):
         A, B = _unpack(b, fmt, a), _unpack(b, fmt, bb)
+        fa, ea = _normalised(b, A, M, W)
+        fb, eb = _normalised(b, B, M, W)
+        za = b.neuron([(x, -1) for x in [A["hidden"]] + A["man"]], threshold=0, name="z")
+        zb = b.neuron([(x, -1) for x in [B["hidden"]] + B["man"]], threshold=0, name="z")
+        zero = _or(b, za, zb, name="zero")
 
     with b.block("product"):
+        # (2^M + fa) * (2^M + fb) = 2^2M + 2^M (fa + fb) + fa * fb, in [2^2M, 2^(2M+2))
         cols = [[] for _ in range(n)]
-        for i, x in enumerate(A["sig"]):
-            for j, y in enumerate(B["sig"]):
+        for i, x in enumerate(fa):
+            for j, y in enumerate(fb):
                 cols[i + j].append(_and(b, x, y, name="pp"))
+        for i in range(M):
+            cols[i + M] += [fa[i], fb[i]]
+        cols[2 * M].append(CONST1)
         P = _sum_columns(b, cols, n)
+        c = P[n - 1]                                # product in [2, 4)
+        N = [_mux(b, c, P[i - 1] if i else CONST0, P[i]) for i in range(n)]   # 1.xxx on top
 
-    with b.block("normalise"):
-        lz, _ = _leading_zeros(b, P)                # lz bits, LSB first (k bits)
-        N = _shift_left(b, P, lz)                   # leading one at the top (P != 0)
-
-    k = len(lz)
-    W = E + 2                                       # D = Ea + Eb - bias - lz, signed
     with b.block("exponent"):
-        # Ea + Eb + (1 - bias - 2^k) early, then + ~lz (= 2^k - 1 - lz)
-        const = (1 - fmt.bias - (1 << k)) % (1 << W)
-        cols = [[] for _ in range(W)]
-        for i in range(E):
-            cols[i] += [A["eff"][i], B["eff"][i]]
-        for i in range(W):
-            if (const >> i) & 1:
-                cols[i].append(CONST1)
-        S = _sum_columns(b, cols, W)
-        nlz = [_not(b, x) for x in lz] + [CONST0] * (W - k)
-        D, _ = _ripple(b, S, nlz)
-        neg = D[W - 1]
+        # D0 = ea + eb - bias - 1, free of the late carry c; the biased result exponent
+        # minus one is D = D0 + c, of which only the sign and the two shift bits are formed
+        const = _const_bits((-fmt.bias - 1) % (1 << W), W)
+        D0 = _sum_columns(b, [[x, y, k] for x, y, k in zip(ea, eb, const)], W)
+        ones = _and(b, *D0[:W - 1], name="ones")
+        neg0 = _and(b, D0[W - 1], b.neuron([(c, -1), (ones, -1)], threshold=-1, name="nand"))
+        neg = _or(b, neg0, zero)                    # subnormal (or zero): shift right by -D
 
     with b.block("align"):
-        # window: significand (M+1), guard, sticky
+        # window: significand (M+1), guard, sticky; shifted right by -D = 1 + ~D
         win = [_or(b, *N[:n - M - 2], name="st")] + N[n - M - 2:]
-        ww = len(win)                               # M + 3
-        nd = [_not(b, x) for x in D[:W - 1]]        # ~D = -D - 1 >= 0 when neg
+        nd = [_not(b, x) for x in D0[:W - 1]]       # ~D0
+        # the two low bits of ~D, D = D0 + c
+        sh = [_not(b, _xor(b, D0[0], c)), _not(b, _xor(b, D0[1], _and(b, c, D0[0])))]
         win = _shift_right_sticky(b, win, neg, 1)
-        stages = 0
-        while (1 << stages) < ww:                   # shifts up to ww - 1 in the stages
-            stages += 1
-        for j in range(stages):
-            win = _shift_right_sticky(b, win, _and(b, neg, nd[j]), 1 << j)
-        if stages < W - 1:                          # everything is sticky
-            sat = _and(b, neg, _or(b, *nd[stages:]))
-            anyb = _or(b, *win)
-            win = [_mux(b, sat, win[0], anyb)] + [_mux(b, sat, x, CONST0) for x in win[1:]]
+        assert M < 4                                # ~D up to 3 in two stages
+        for j in range(2):
+            win = _shift_right_sticky(b, win, _and(b, neg0, sh[j]), 1 << j)
+        # ~D >= 4 (~D0 >= 4 + c) leaves no guard or significand: the result is zero (and so
+        # is a zero operand's)
+        far = _or(b, *nd[3:], _and(b, nd[2], b.neuron([(c, -1), (nd[1], 1), (nd[0], 1)],
+                                                      threshold=0, name="or")))
+        sat = _or(b, _and(b, neg0, far), zero, name="sat")
+        win = [_mux(b, sat, x, CONST0) for x in win]
         sticky, guard, sig = win[0], win[1], win[2:]
-        # the hidden bit survives only without a right shift: read it before the shifter
-        hid = b.neuron([(N[n - 1], 1), (neg, -1)], threshold=1, name="hid")
+        hid = _not(b, neg)                          # hidden bit: no right shift, not zero
 
     with b.block("round"):
+        # code = (D << M) + significand + up, the hidden bit and c adding 1 + c to D0
         up = _and(b, guard, _or(b, sticky, sig[0]), name="up")
         width = E + M + 1
-        xs = sig[:M] + [_and(b, D[i], hid, name="dg") for i in range(width - M)]
-        ys = [CONST0] * M + [hid] + [CONST0] * (width - M - 1)
+        xs = sig[:M] + [_and(b, D0[i], hid, name="dg") for i in range(width - M)]
+        ys = [CONST0] * M + [b.neuron([(hid, 1), (c, -1)], threshold=1, name="h1"),
+                             _and(b, hid, c)] + [CONST0] * (width - M - 2)
         code, _ = _ripple(b, xs, ys, up)
 
     with b.block("special"):
@@ -300,10 +325,6 @@ def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
         nan = [A["nan"], B["nan"]]
         big = [A["inf"], B["inf"]]
         if fmt.has_inf:                             # inf * 0
-            za = b.neuron([(x, -1) for x in a[:7]][:4], threshold=0, name="z")
-            za = _and(b, za, b.neuron([(x, -1) for x in a[4:7]], threshold=0, name="z"))
-            zb = b.neuron([(x, -1) for x in bb[:4]], threshold=0, name="z")
-            zb = _and(b, zb, b.neuron([(x, -1) for x in bb[4:7]], threshold=0, name="z"))
             nan += [_and(b, A["inf"], zb), _and(b, B["inf"], za)]
         y = _pack(b, fmt, policy, code, sign, nan, big)
     b.output("y", y)
