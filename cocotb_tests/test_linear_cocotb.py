@@ -173,3 +173,19 @@ def test_cli_streamed_layer_and_mlp_verify(tmp_path, capsys):
     assert main(["verify", str(lin), "--sim", "icarus", "--vectors", "150"]) == 1
     err = capsys.readouterr().err
     assert "vectors mismatch" in err and "y1: got 0x" in err
+
+
+def test_mlp_demo_on_a_few_images_and_verify_its_directory(tmp_path, capsys):
+    """`make demo` end to end on 12 test images (Icarus): trained, cast, generated, every
+    logit bit-identical to the torch FP8 reference; its folder re-verifies with the CLI."""
+    import json
+
+    from spikegate.cli import main
+    from spikegate.demo_mlp import run_mlp_demo
+    out = tmp_path / "mlp"
+    assert run_mlp_demo(out, simulator="icarus", limit=12) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["logit_mismatches"] == 0 and report["logits_compared"] == 120
+    assert report["golden_equals_torch_reference"] is True
+    assert "## Co-simulation" in (out / "report.md").read_text()
+    assert main(["verify", str(out), "--sim", "icarus", "--vectors", "40", "--quiet"]) == 0

@@ -205,17 +205,19 @@ def _markdown(rows, seeds, command):
                      f"`spikegate inspect`).")
     lines += ["", "## Reading the figures", "",
               "On a LUT4 FPGA a neuron costs what its weighted sum costs: one LUT when its "
-              "fan-in is at most 4, an adder tree and a comparator above that. The FP8 "
-              "generators minimise neurons and neuron levels, so they use wide neurons (mean "
-              "fan-in above 8, weights up to 128), and the digits of each linear form (product, "
-              "exponent sum, aligned significand) are computed digit by digit, each digit "
-              "neuron re-summing the form: the behavioural datapath computes each sum once. "
-              "Carry chains do not help the neuron designs (each neuron would get its own "
-              "short chain), so their best flow is `nocarry`, where ABC sees plain logic. "
-              "Closing the LUT gap needs LUT-aware generators: a fan-in bound the FP8 builders "
-              "honour (`--max-fanin 4`: every neuron one LUT), or digits of a linear form "
-              "taken from one shared compressor tree of full-adder neurons instead of "
-              "re-summed per digit.", ""]
+              "fan-in is at most 4, an adder tree and a comparator above that. The `default` "
+              "and `shallow` generators minimise neuron levels with wide neurons (fan-in up "
+              "to 27, weights up to 128) and compute the digits of each linear form digit by "
+              "digit, each digit neuron re-summing the form, so they need 2-5x the baseline's "
+              "LUTs: the cost model of a neuromorphic substrate (levels, neurons) is not that "
+              "of a LUT fabric. The `lean` variants are built for LUTs: every neuron has "
+              "fan-in <= 4 and |weight| <= 2 (each at most one LUT4, merged freely by ABC), "
+              "in the textbook datapath computed once and shared by the special cases "
+              "(operands normalised first, carry-save significand product, two-stage "
+              "sticky right shift, one packing adder whose value also decides overflow). "
+              "They are the variants that meet the target. ABC's LUT counts move by a few "
+              "LUTs with neuron order or source layout, so ratios within a few percent of 1 "
+              "are within that noise.", ""]
     return "\n".join(lines)
 
 

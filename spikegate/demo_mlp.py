@@ -6,8 +6,9 @@
    (fixed seed, full-batch Adam), then cast to FP8 E4M3 with torch's cast (policy ``torch``).
 3. :func:`~spikegate.model.from_torch`: hidden layer = exact (Kulisch) dot products rounded
    once to E4M3 + the FP8 ReLU unit; output layer = exact dot products rounded once to FP32.
-4. Generated as a time-multiplexed stream design (``lanes`` dot-product lanes per layer,
-   weights in ROM, valid/ready streams), written with a report to ``build/demo/mlp``.
+4. Generated as a time-multiplexed stream design (one exact multiply-accumulate lane per
+   layer, weights in ROM, valid/ready streams) into ``build/demo/mlp``
+   (:func:`~spikegate.stream_design.write_stream_design`: Verilog, report, layers.json).
 5. Every test image streamed through the Verilog on Verilator (cocotb, random backpressure);
    every logit compared bit for bit with the torch FP8 reference model (and with the exact
    torch-free golden); accuracy printed.
@@ -15,7 +16,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -55,22 +55,18 @@ def train_digits_mlp(x_train, y_train, *, hidden=HIDDEN, steps=400, seed=SEED):
     return model.eval()
 
 
-def report_layers(specs):
-    return [{"max_fanin": max(s.mac.stats()["max_fanin"], s.finish.stats()["max_fanin"]),
-             "max_weight": max(s.mac.stats()["max_weight"], s.finish.stats()["max_weight"])}
-            for s in specs]
-
-
 def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=None,
                  build_args=None) -> int:
+    """Train, cast, generate into ``output`` (a streamed design directory: ``spikegate
+    verify``/``inspect``/``synth`` work on it), co-simulate every test image; 0 when every
+    logit matches the torch FP8 reference bit for bit."""
     import torch
 
     from .golden.dot import decode_out
-    from .hdl.design import write_atomically
-    from .hdl.linear_stream import stream_verilog
-    from .model import from_torch, quantize, reference, stream_specs, torch_reference
+    from .model import from_torch, quantize, reference, torch_reference
+    from .report import write_report_files
     from .sim.stream_runner import run_stream
-    from .stream_design import pack_payloads, unpack_payloads
+    from .stream_design import BUILD_ARGS, pack_payloads, unpack_payloads, write_stream_design
 
     t_start = time.perf_counter()
     x_train, x_test, y_train, y_test = digits_split()
@@ -83,33 +79,15 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
     x_codes = quantize(torch.from_numpy(x_test), "e4m3").astype(np.int64)
     t_train = time.perf_counter()
 
-    specs = stream_specs(layers, mac=mac, stages=stages, prefix="l")
-    top = "digits_mlp"
-    text = stream_verilog(specs, top=top)
+    output = Path(output)
+    report = write_stream_design(
+        output, layers, top="digits_mlp", unit="mlp", mac=mac, stages=stages, force=True,
+        command="spikegate demo (make demo)",
+        extra={"model": f"64-{HIDDEN}-10 MLP trained on load_digits by spikegate.demo_mlp",
+               "weight_cast": "torch (RNE, e4m3 saturating)", "test_images": int(len(x_codes)),
+               "float_accuracy": float_acc})
+    text = (output / report["verilog"]).read_text()
     t_gen = time.perf_counter()
-    report = {
-        "top": top, "verilog": f"{top}.v", "model": "64-32-10 MLP, load_digits",
-        "format": "e4m3", "weight_cast": "torch (RNE, e4m3 saturating)",
-        "accum": "exact", "order": "n/a (exact)",
-        "form": f"one exact multiply-accumulate lane per layer, {mac} inputs per cycle",
-        "layers": [{"name": s.name, "in_features": s.in_features,
-                    "out_features": s.out_features, "inputs_per_cycle": s.k,
-                    "cycles_per_vector": s.groups, "out_format": layers[k].out_format,
-                    "relu": layers[k].relu,
-                    "neurons": s.mac.stats()["neurons"] + s.finish.stats()["neurons"],
-                    "synapses": s.mac.stats()["synapses"] + s.finish.stats()["synapses"],
-                    "depth": s.mac.depth(), "finish_depth": s.finish.depth(),
-                    "max_fanin": max(s.mac.stats()["max_fanin"], s.finish.stats()["max_fanin"]),
-                    "max_weight": max(s.mac.stats()["max_weight"],
-                                      s.finish.stats()["max_weight"])}
-                   for k, s in enumerate(specs)],
-        "neurons": sum(s.mac.stats()["neurons"] + s.finish.stats()["neurons"] for s in specs),
-        "synapses": sum(s.mac.stats()["synapses"] + s.finish.stats()["synapses"]
-                        for s in specs),
-        "depth": max(s.mac.depth() for s in specs),
-        "test_images": int(len(x_codes)),
-        "float_accuracy": float_acc,
-    }
     golden = reference(layers, x_codes)
     tref = torch_reference(layers, x_codes)
     agree = all(np.array_equal(a, b) for a, b in zip(golden, tref))
@@ -118,10 +96,9 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
                      == y_test).mean())
     t_ref = time.perf_counter()
 
-    result = run_stream(verilog=text, top=top, in_width=64 * 8, out_width=10 * 32,
+    result = run_stream(verilog=text, top=report["top"], in_width=64 * 8, out_width=10 * 32,
                         payloads=pack_payloads(x_codes, 8), simulator=simulator, seed=1,
-                        build_args=build_args if build_args is not None else
-                        (["-CFLAGS", "-O0"] if simulator == "verilator" else []))
+                        build_args=BUILD_ARGS[simulator] if build_args is None else build_args)
     got = unpack_payloads(result.outputs, 10, 32)
     t_sim = time.perf_counter()
     mismatches = int((got != logits_ref).sum())
@@ -132,28 +109,24 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
         "logits_compared": int(got.size), "logit_mismatches": mismatches,
         "golden_equals_torch_reference": agree, "simulator": simulator,
         "cycles": result.cycles,
-        "latency_cycles": sum(s.groups + 1 for s in specs),
-        "max_fanin": max(lay["max_fanin"] for lay in report_layers(specs)),
-        "max_weight": max(lay["max_weight"] for lay in report_layers(specs)),
         "seconds": {"train": round(t_train - t_start, 2), "generate": round(t_gen - t_train, 2),
                     "reference": round(t_ref - t_gen, 2), "build": round(result.build_seconds, 2),
                     "simulate": round(t_sim - t_ref - result.build_seconds, 2)},
     })
-    write_atomically(output, {f"{top}.v": text,
-                              "report.json": json.dumps(report, indent=2, sort_keys=True) + "\n"})
+    write_report_files(output, report)
     print(f"FP8 MLP 64-{HIDDEN}-10 on load_digits: {len(x_codes)} test images")
     for lay in report["layers"]:
         print(f"  {lay['name']}: {lay['in_features']} -> {lay['out_features']} "
-              f"({lay['out_format']}{' + ReLU' if lay['relu'] else ''}), one MAC lane x "
-              f"{lay['inputs_per_cycle']} inputs/cycle, {lay['cycles_per_vector']} cycles/vector, "
-              f"{lay['neurons']} neurons, {lay['synapses']} synapses, depth {lay['depth']} "
-              f"(+{lay['finish_depth']} to round)")
+              f"({lay['out_format']}{' + ReLU' if lay['relu'] else ''}), {lay['form']}, "
+              f"{lay['cycles_per_vector']} cycles/vector, {lay['neurons']} neurons, "
+              f"{lay['synapses']} synapses, depth {lay['depth']}")
     print(f"  accuracy: float32 model {float_acc:.4f}, FP8 reference {fp8_acc:.4f}, "
           f"hardware ({simulator}) {hw_acc:.4f}")
     print(f"  {got.size} logits compared with the torch FP8 reference: {mismatches} mismatches"
           f"; golden == torch reference: {agree}")
     print(f"  {result.cycles} cycles; build {result.build_seconds:.1f} s, "
-          f"simulation {t_sim - t_ref - result.build_seconds:.1f} s; wrote {output / (top + '.v')}")
+          f"simulation {t_sim - t_ref - result.build_seconds:.1f} s; wrote "
+          f"{output / report['verilog']} (`spikegate verify {output}` re-checks it)")
     ok = mismatches == 0 and agree
     print("MLP demo passed: every logit bit-identical to the torch FP8 reference"
           if ok else "MLP demo FAILED")

@@ -25,7 +25,7 @@ from .gen.netlist import CONST0, CONST1, Netlist
 from .hdl.pipeline import cut_levels, stage_of_level
 
 __all__ = ["analyze", "format_text", "write_plots", "schematic_svg", "SCHEMATIC_LIMIT",
-           "inspect_directory"]
+           "inspect_directory", "design_netlists"]
 
 #: Netlists with more neurons than this get no schematic (it would be unreadable).
 SCHEMATIC_LIMIT = 80
@@ -389,7 +389,7 @@ def schematic_svg(netlist: Netlist, *, limit=SCHEMATIC_LIMIT) -> str:
 
 # --------------------------------------------------------------------------- directory
 
-def _netlists(directory):
+def design_netlists(directory):
     """``[(netlist, stages)]`` of a design directory: its netlist, or for a time-multiplexed
     design every layer datapath (``datapath.json``)."""
     from .report import load_design, load_report
@@ -408,7 +408,7 @@ def inspect_directory(directory, *, plots=True, schematic=None):
 
     *schematic*: True to require one, False for none, None for "if the netlist is small".
     """
-    nets = _netlists(directory)
+    nets = design_netlists(directory)
     root = Path(directory) / "inspect"
     infos, written = [], []
     for netlist, stages in nets:

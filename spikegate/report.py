@@ -73,11 +73,10 @@ def write_report_files(directory, report: dict):
     directory = Path(directory)
     info = None
     try:
-        from .gen.netlist import Netlist
-        from .inspect import analyze
-        spec = json.loads((directory / "netlist.json").read_text())
-        info = analyze(Netlist.from_dict(spec), report.get("stages", 0))
-    except (OSError, ValueError):
+        from .inspect import analyze, design_netlists
+        netlist, stages = design_netlists(directory)[0]
+        info = analyze(netlist, stages)
+    except (OSError, ValueError, KeyError):
         pass
     _replace_file(directory / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     _replace_file(directory / "report.md", report_markdown(report, info))
@@ -178,6 +177,14 @@ def report_markdown(report: dict, info: dict | None = None) -> str:
         for b, n in report.get("neurons_per_block", {}).items():
             lines.append(f"| {b} | {n} |")
         lines.append("")
+    if "logits_compared" in report:
+        lines += ["## Co-simulation", "",
+                  f"{report['logits_compared']} logits of {report.get('test_images')} test images "
+                  f"streamed through the Verilog on {report.get('simulator')}: "
+                  f"{report['logit_mismatches']} mismatches against the torch FP8 reference. "
+                  f"Accuracy: float32 model {_fmt(report.get('float_accuracy'), 4)}, FP8 "
+                  f"reference {_fmt(report.get('fp8_reference_accuracy'), 4)}, hardware "
+                  f"{_fmt(report.get('hardware_accuracy'), 4)}.", ""]
     synth = report.get("synth") or {}
     if synth:
         lines += ["## FPGA synthesis", "",
