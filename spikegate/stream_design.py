@@ -112,7 +112,7 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
         report["command"] = command
     datapaths = {nl.name: {"stages": s.stages, "netlist": nl.to_dict()}
                  for s in specs for nl in _netlists(s)}
-    info = analyze(_netlists(specs[0])[0], stages if not mac else 0)
+    info = analyze(_netlists(specs[0])[0], specs[0].stages)
     files = {f"{top}.v": text,
              "report.json": json.dumps(report, indent=2, sort_keys=True) + "\n",
              "report.md": report_markdown(report, info),

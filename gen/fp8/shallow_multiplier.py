@@ -64,6 +64,13 @@ __all__ = ["build_fp8_mul_shallow", "DEFAULT_MAX_WEIGHT"]
 DEFAULT_MAX_WEIGHT = 128
 
 
+def _check(ok, what):
+    """A build-time identity of the design, checked on every operand pair (kept under -O)."""
+    if not ok:
+        raise RuntimeError(f"shallow multiplier: the {what} identity fails on some operand "
+                           f"pair: this is a generator bug, please report it")
+
+
 class _Probe:
     """Values of the builder's nets on all 65,536 operand pairs (``a`` major)."""
 
@@ -217,7 +224,7 @@ def _thresholds(keys, p, target, pmax):
         zeros, ones = p[sel & ~target], p[sel & target]
         lo = int(zeros.max()) + 1 if zeros.size else 1      # >= 1: never fires for P = 0
         hi = int(ones.min()) if ones.size else pmax + 1
-        assert lo <= hi, "target not monotone in P"
+        _check(lo <= hi, "target not monotone in P")
         bounds[key] = (lo, hi)
     out, run, lo, hi = {}, [], 1, pmax + 1
     for key in sorted(bounds):
@@ -261,7 +268,7 @@ def _override(b, probe, v: Lin, half, *, live=None, alt=(), sets=(), kills=(), n
     g = np.ones(vv.size, np.int64) if live is None else probe.net(live).astype(np.int64)
     a, ns, nk = total(alt), total(sets), total(kills)
     sv, kv = ns > 0, nk > 0
-    assert not ((g == 1) & (a > 0) & ~sv & ~kv).any(), "alt overlaps live"
+    _check(not ((g == 1) & (a > 0) & ~sv & ~kv).any(), "alt overlaps live")
 
     def worst(need, sel):                     # smallest w >= 1 with w >= need on sel
         return max(int(need[sel].max()), 1) if sel.any() else 1
@@ -398,10 +405,10 @@ def build_fp8_mul_shallow(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) ->
     # -- checks of the algebra on every pair, then the digits ---------------------------
     cs = sum(probe.net(c).astype(np.int64) for c in chain)
     nv, sc = probe.net(norm), probe.net(subcarry)
-    assert (frv[rows & nv] == (code >> M)[rows & nv]).all(), "exponent form"
-    assert (sc[rows & ~nv] == (code >> M)[rows & ~nv]).all(), "subnormal carry"
-    assert (cs[pv >= 0] % one == code % one).all() and not cs[pv == 0].any(), "rounding chain"
-    assert (probe.net(ovf)[rows] == (code >= top)[rows]).all(), "overflow neuron"
+    _check((frv[rows & nv] == (code >> M)[rows & nv]).all(), "exponent form")
+    _check((sc[rows & ~nv] == (code >> M)[rows & ~nv]).all(), "subnormal carry")
+    _check((cs[pv >= 0] % one == code % one).all() and not cs[pv == 0].any(), "rounding chain")
+    _check((probe.net(ovf)[rows] == (code >= top)[rows]).all(), "overflow neuron")
 
     ocode, keeps_sign = overflow_code(fmt, policy)
     big = [ovf] + inf
@@ -432,7 +439,7 @@ def build_fp8_mul_shallow(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) ->
             sets = nan + (big if (ocode >> k) & 1 else [])
             kills = [] if (ocode >> k) & 1 else big
             y = _override(b, probe, v, half, live=live, alt=alt, sets=sets, kills=kills)
-            assert (probe.net(y)[care] == ((code[care] >> k) & 1)).all(), f"digit {k}"
+            _check((probe.net(y)[care] == ((code[care] >> k) & 1)).all(), f"digit {k}")
             out.append(y)
     with b.block("special"):
         form, thr = sign
