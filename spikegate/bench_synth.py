@@ -208,7 +208,7 @@ def _markdown(rows, seeds, command):
               "fan-in is at most 4, an adder tree and a comparator above that. The `default` "
               "and `shallow` generators minimise neuron levels with wide neurons (fan-in up "
               "to 27, weights up to 128) and compute the digits of each linear form digit by "
-              "digit, each digit neuron re-summing the form, so they need 2-5x the baseline's "
+              "digit, each digit neuron re-summing the form, so they need 1.5-5x the baseline's "
               "LUTs: the cost model of a neuromorphic substrate (levels, neurons) is not that "
               "of a LUT fabric. The `lean` variants are built for LUTs: every neuron has "
               "fan-in <= 4 and |weight| <= 2 (each at most one LUT4, merged freely by ABC), "
