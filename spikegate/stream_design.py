@@ -6,9 +6,9 @@ multiply-accumulate lane taking ``K`` inputs per cycle). Its directory holds the
 ``report.json``/``report.md``, the FuseSoC core, ``layers.json`` (every layer's FP8 weight
 and bias codes and modes: what the ROMs hold and what the golden needs) and
 ``datapath.json`` (the neuron netlists of the datapaths and their pipeline stages, for
-``inspect``). ``verify`` streams
-seeded random and directed vectors through the Verilog with random idle cycles and
-backpressure and compares every output code with :func:`~spikegate.model.reference`.
+``inspect``). ``verify`` streams seeded random and directed vectors through the Verilog
+with random idle cycles and backpressure and compares every output code with
+:func:`~spikegate.model.reference`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _layer_row(spec, layer):
             "cycles_per_vector": spec.groups + spec.stages + 1,
             "accum": layer.accum, "order": layer.order if layer.accum != "exact" else "n/a",
             "out_format": layer.out_format, "relu": layer.relu,
-            **{k: v for k, v in _figures([spec]).items()}}
+            **_figures([spec])}
 
 
 def load_layers(directory):
