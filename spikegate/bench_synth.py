@@ -18,6 +18,11 @@ from pathlib import Path
 __all__ = ["run_synth_bench", "synth_bench_rows", "add_synth_bench_arguments"]
 
 REPORT = Path("reports/synth.md")
+
+
+def report_path(fmt):
+    """``reports/synth.md`` for E4M3 (the issue's figures), ``reports/synth-e5m2.md`` else."""
+    return REPORT if fmt == "e4m3" else REPORT.with_name(f"synth-{fmt}.md")
 UNITS = ("fp8-mul", "fp8-add")
 BUILD = Path("build/bench-synth")
 
@@ -121,7 +126,8 @@ def _markdown(rows, seeds, command):
     tools = ", ".join(f"{k} {v}" for k, v in sorted(
         {k: v for r in rows for s in r["synth"].values() for k, v in s["tools"].items()}.items()))
     lines = [
-        "# FPGA synthesis: neuron-built FP8 units against behavioural RTL", "",
+        f"# FPGA synthesis: neuron-built FP8 units against behavioural RTL "
+        f"({rows[0]['format'].upper()})", "",
         f"Produced by `{command}` (do not edit by hand). Tools: {tools}.", "",
         "Each design sits in a wrapper with registers on every input and output, so Fmax is "
         "register to register through the unit. The baseline is the same operation written as "
@@ -244,8 +250,9 @@ def run_synth_bench(args):
         print(json.dumps(rows, indent=1, sort_keys=True))
         return 0
     text = _markdown(rows, seeds, command)
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(text)
-    REPORT.with_suffix(".json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
-    print(text + f"\n(written to {REPORT} and {REPORT.with_suffix('.json')})", file=sys.stdout)
+    report = report_path(args.format)
+    report.parent.mkdir(exist_ok=True)
+    report.write_text(text)
+    report.with_suffix(".json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
+    print(text + f"\n(written to {report} and {report.with_suffix('.json')})", file=sys.stdout)
     return 0
