@@ -27,6 +27,12 @@ adder
     (so the normalising shift never goes below the subnormal exponent) drives the left
     shifter; the packed code is ``((Ex - shift) << M) + significand + round-up``.
 
+E5M2 specialisations (E4M3 netlists unchanged): the multiplier's normalised exponent is
+``exp - [exp == 0 and m1 == 0]``, a bit in the exponent sum instead of exponent muxes; the
+adder compares with a logarithmic (less, equal) tree, adds with a parallel-prefix adder,
+and tests overflow on the unrounded code and the round-up bit beside the rounding
+increment (shorter critical path on iCE40).
+
 Overflow policies and NaN / infinity overrides are a few OR / AND neurons on the packed
 code bits. Results are bit-exact against the golden models for both formats and all
 policies (``tests/test_fp8_lean.py``).
@@ -105,6 +111,32 @@ def _ripple(b, xs, ys, cin=CONST0):
         s, carry = full_adder(b, x, y, carry)
         out.append(s)
     return out, carry
+
+
+def _add_prefix(b, xs, ys, cin=CONST0):
+    """``xs + ys + cin`` like :func:`_ripple` but with a Sklansky parallel-prefix carry
+    tree (logarithmic depth): ``(bits, carry out)``."""
+    n = len(xs)
+    ps = [_xor(b, x, y) for x, y in zip(xs, ys)]
+    G = [cin] + [_and(b, x, y) for x, y in zip(xs, ys)]
+    P = [CONST0] + ps
+    lvl = 0
+    while (1 << lvl) < n + 1:
+        step = 1 << lvl
+        nG, nP = list(G), list(P)
+        for i in range(n + 1):
+            if i & step:
+                j = ((i >> lvl) << lvl) - 1
+                pg = _and(b, P[i], G[j])
+                if G[i] == CONST0 or pg == CONST0:
+                    nG[i] = _or(b, G[i], pg)
+                else:
+                    nG[i] = b.neuron([(G[i], 2), (P[i], 1), (G[j], 1)], threshold=2,
+                                     name="gp")
+                nP[i] = _and(b, P[i], P[j])
+        G, P = nG, nP
+        lvl += 1
+    return [_xor(b, p, c) for p, c in zip(ps, G[:n])], G[n]
 
 
 def _sum_columns(b, cols, width, cin=CONST0):
@@ -206,10 +238,12 @@ def _unpack(b, fmt, bits):
                 sig=man + [hidden])
 
 
-def _pack(b, fmt, policy, code, sign, nan, big):
+def _pack(b, fmt, policy, code, sign, nan, big, ovf=None):
     """The output byte: ``code`` (at least 8 bits, LSB first, overflow past bit 6 allowed)
-    rounded value; ``nan`` / ``big`` (infinite or overflowed) override per policy."""
-    ovf = _ge_const(b, code, fmt.max_code + 1)
+    rounded value; ``nan`` / ``big`` (infinite or overflowed) override per policy.
+    ``ovf`` (``code > max_code``), when given, is not formed from ``code``."""
+    if ovf is None:
+        ovf = _ge_const(b, code, fmt.max_code + 1)
     big = _or(b, ovf, *big, name="big")
     ocode, keeps_sign = overflow_code(fmt, policy)
     nan = _or(b, *nan, name="isnan")
@@ -230,7 +264,7 @@ def _pack(b, fmt, policy, code, sign, nan, big):
 
 # -- multiplier -----------------------------------------------------------------------------
 
-def _normalised(b, X, M, W):
+def _normalised(b, X, M, W, exponent=True):
     """The significand of operand ``X`` normalised to ``1.f``: ``(f, e)`` with ``f`` the
     ``M`` fraction bits and ``e`` the exponent of the leading one (``W``-bit two's
     complement): ``f = m``, ``e = exp`` for a normal operand; for a subnormal one whose
@@ -243,10 +277,13 @@ def _normalised(b, X, M, W):
     for t in range(M - 1, 0, -1):                   # leading one at bit M - t
         lead = m[M - t]
         f = [_mux(b, lead, r, m[i - t] if i >= t else CONST0) for i, r in enumerate(f)]
-        e = [_mux(b, lead, r, s) for r, s in zip(e, _const_bits((1 - t) % (1 << W), W))]
+        if exponent:
+            e = [_mux(b, lead, r, s) for r, s in zip(e, _const_bits((1 - t) % (1 << W), W))]
+    f = [_mux(b, h, r, x) for r, x in zip(f, m)]
+    if not exponent:                                # the caller forms the exponent itself
+        return f, None
     exp = X["exp"] + [CONST0] * (W - len(X["exp"]))
-    return ([_mux(b, h, r, x) for r, x in zip(f, m)],
-            [_mux(b, h, r, x) for r, x in zip(e, exp)])
+    return f, [_mux(b, h, r, x) for r, x in zip(e, exp)]
 
 
 def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
@@ -264,8 +301,14 @@ def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
     bb = b.input("b", 8)
     with b.block("unpack"):
         A, B = _unpack(b, fmt, a), _unpack(b, fmt, bb)
-        fa, ea = _normalised(b, A, M, W)
-        fb, eb = _normalised(b, B, M, W)
+        fa, ea = _normalised(b, A, M, W, exponent=M != 2)
+        fb, eb = _normalised(b, B, M, W, exponent=M != 2)
+        if M == 2:
+            # e5m2: the normalised exponent is exp - [exp == 0 and m1 == 0] (a subnormal
+            # with its leading one at m1 keeps e = 0 = exp): no exponent muxes, the
+            # correction joins the exponent sum as a bit ``lo = hidden | m1`` (``+1 - 1``)
+            lo_a = _or(b, A["hidden"], A["man"][1], name="lo")
+            lo_b = _or(b, B["hidden"], B["man"][1], name="lo")
         za = b.neuron([(x, -1) for x in [A["hidden"]] + A["man"]], threshold=0, name="z")
         zb = b.neuron([(x, -1) for x in [B["hidden"]] + B["man"]], threshold=0, name="z")
         zero = _or(b, za, zb, name="zero")
@@ -286,8 +329,15 @@ def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
     with b.block("exponent"):
         # D0 = ea + eb - bias - 1, free of the late carry c; the biased result exponent
         # minus one is D = D0 + c, of which only the sign and the two shift bits are formed
-        const = _const_bits((-fmt.bias - 1) % (1 << W), W)
-        D0 = _sum_columns(b, [[x, y, k] for x, y, k in zip(ea, eb, const)], W)
+        if M == 2:
+            const = _const_bits((-fmt.bias - 3) % (1 << W), W)
+            cols = [[x, y, k] for x, y, k in zip(A["exp"] + [CONST0] * (W - E),
+                                                 B["exp"] + [CONST0] * (W - E), const)]
+            cols[0] += [lo_a, lo_b]
+        else:
+            const = _const_bits((-fmt.bias - 1) % (1 << W), W)
+            cols = [[x, y, k] for x, y, k in zip(ea, eb, const)]
+        D0 = _sum_columns(b, cols, W)
         ones = _and(b, *D0[:W - 1], name="ones")
         neg0 = _and(b, D0[W - 1], b.neuron([(c, -1), (ones, -1)], threshold=-1, name="nand"))
         neg = _or(b, neg0, zero)                    # subnormal (or zero): shift right by -D
@@ -332,6 +382,26 @@ def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
     return b.build()
 
 
+def _less_tree(b, xs, ys):
+    """``xs < ys`` (unsigned, LSB first) by a logarithmic tree of (less, equal) pairs
+    instead of a borrow ripple: ``lt = lt_hi | eq_hi & lt_lo``."""
+    nodes = []
+    for x, y in zip(xs, ys):
+        lt = b.neuron([(x, -1), (y, 1)], threshold=1, name="lt")
+        nodes.append((lt, _not(b, _xor(b, x, y))))
+    while len(nodes) > 1:
+        nxt = []
+        if len(nodes) % 2:
+            nxt.append(nodes[0])
+            nodes = nodes[1:]
+        for (lt_lo, eq_lo), (lt_hi, eq_hi) in zip(nodes[0::2], nodes[1::2]):
+            lt = _or(b, lt_hi, _and(b, eq_hi, lt_lo), name="lt")
+            eq = _and(b, eq_hi, eq_lo, name="eq") if len(nodes) > 2 or nxt else CONST0
+            nxt.append((lt, eq))
+        nodes = nxt
+    return nodes[0][0]
+
+
 # -- adder ----------------------------------------------------------------------------------
 
 def build_fp8_add_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
@@ -351,11 +421,15 @@ def build_fp8_add_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
 
     with b.block("swap"):
         # swap = |b| > |a|: the borrow out of a - b on the 7-bit codes
-        borrow = CONST0
-        for x, y in zip(a[:7], bb[:7]):             # borrow' = maj(~x, y, borrow)
-            borrow = b.neuron([(x, -1), (y, 1), (borrow, 1)], threshold=1, name="bw") \
-                if borrow != CONST0 else b.neuron([(x, -1), (y, 1)], threshold=1, name="bw")
-        swap = borrow
+        if E == 5:                                  # e5m2: a logarithmic comparator
+            swap = _less_tree(b, a[:7], bb[:7])
+        else:
+            borrow = CONST0
+            for x, y in zip(a[:7], bb[:7]):         # borrow' = maj(~x, y, borrow)
+                borrow = b.neuron([(x, -1), (y, 1), (borrow, 1)], threshold=1, name="bw") \
+                    if borrow != CONST0 else b.neuron([(x, -1), (y, 1)], threshold=1,
+                                                      name="bw")
+            swap = borrow
         pick = lambda u, v: _mux(b, swap, u, v)     # noqa: E731  (u unless swap)
         sx, sz = pick(A["sign"], B["sign"]), pick(B["sign"], A["sign"])
         ex = [pick(u, v) for u, v in zip(A["eff"], B["eff"])]
@@ -379,7 +453,10 @@ def build_fp8_add_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
 
     with b.block("add"):
         xa = [CONST0] * G + mx
-        v, cout = _ripple(b, xa, [_xor(b, z, sub) for z in za], sub)
+        if E == 5:                                  # e5m2: a parallel-prefix adder
+            v, cout = _add_prefix(b, xa, [_xor(b, z, sub) for z in za], sub)
+        else:
+            v, cout = _ripple(b, xa, [_xor(b, z, sub) for z in za], sub)
         v = v + [b.neuron([(cout, 1), (sub, -1)], threshold=1, name="cy")]   # w + 1 bits
 
     with b.block("normalise"):
@@ -402,26 +479,51 @@ def build_fp8_add_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
         sticky = _or(b, *nv[:w - M - 1], name="st")
 
     with b.block("round"):
-        k = len(L)
-        # ex - L = ex + ~L + 1 - 2^k, gated by the hidden bit (0 for subnormal / zero)
-        const = (1 - (1 << k)) % (1 << E)
-        cols = [[ex[i]] + ([CONST1] if (const >> i) & 1 else []) for i in range(E)]
-        for i in range(k):
-            if i < E:
+        ovf = None                                  # formed from code by _pack
+        if E == 5:
+            # e5m2: the exponent field ex - L + 1 (E + 1 bits) gated by the hidden bit, so the
+            # unrounded code is a plain concatenation; the overflow test works on it and ``up``
+            # (base > max or base == max and up) beside the rounding increment, not behind it
+            k = len(L)
+            const = (2 - (1 << k)) % (1 << (E + 1))
+            cols = [[x] for x in ex] + [[]]
+            for i in range(E + 1):
+                if (const >> i) & 1:
+                    cols[i].append(CONST1)
+            for i in range(k):
                 cols[i].append(_not(b, L[i]))
-        Dd = _sum_columns(b, cols, E)
-        up = _and(b, guard, _or(b, sticky, sig[0]), name="up")
-        width = E + M + 1
-        xs = sig[:M] + [_and(b, x, sig[M], name="dg") for x in Dd] + [CONST0]
-        ys = [CONST0] * M + [sig[M]] + [CONST0] * (width - M - 1)
-        code, _ = _ripple(b, xs, ys, up)
+            field = _sum_columns(b, cols, E + 1)
+            up = _and(b, guard, _or(b, sticky, sig[0]), name="up")
+            base = sig[:M] + [_and(b, x, sig[M], name="dg") for x in field]
+            top = fmt.max_code
+            eq = _and(b, *[x if (top >> i) & 1 else _not(b, x) for i, x in enumerate(base)],
+                      name="eqmax")
+            ovf = _or(b, _ge_const(b, base, top + 1), _and(b, eq, up), name="ovf")
+            code, carry = [], up
+            for x in base[:7]:
+                code.append(_xor(b, x, carry))
+                carry = _and(b, x, carry)
+        else:
+            k = len(L)
+            # ex - L = ex + ~L + 1 - 2^k, gated by the hidden bit (0 for subnormal / zero)
+            const = (1 - (1 << k)) % (1 << E)
+            cols = [[ex[i]] + ([CONST1] if (const >> i) & 1 else []) for i in range(E)]
+            for i in range(k):
+                if i < E:
+                    cols[i].append(_not(b, L[i]))
+            Dd = _sum_columns(b, cols, E)
+            up = _and(b, guard, _or(b, sticky, sig[0]), name="up")
+            width = E + M + 1
+            xs = sig[:M] + [_and(b, x, sig[M], name="dg") for x in Dd] + [CONST0]
+            ys = [CONST0] * M + [sig[M]] + [CONST0] * (width - M - 1)
+            code, _ = _ripple(b, xs, ys, up)
 
     with b.block("special"):
         sign = b.neuron([(sx, 2), (nz, 1), (sz, 1)], threshold=3, name="sgn")  # sx & (nz|sz)
         nan = [A["nan"], B["nan"]]
         if fmt.has_inf:                             # inf - inf
             nan.append(_and(b, A["inf"], B["inf"], sub, name="infinf"))
-        y = _pack(b, fmt, policy, code, sign, nan, [A["inf"], B["inf"]])
+        y = _pack(b, fmt, policy, code, sign, nan, [A["inf"], B["inf"]], ovf)
     b.output("y", y)
     b.meta.update(unit="fp8-add", format=fmt.name, policy=policy, variant="lean")
     return b.build()
