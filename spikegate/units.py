@@ -39,11 +39,11 @@ def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", bound
         return build(fmt, policy=policy, bounds=bounds)
     if unit in CONVERTERS:
         from .gen import fp8
-        if unit in ("fp32-to-fp8", "fp16-to-fp8"):
-            build = getattr(fp8, f"build_{unit[:4]}_to_fp8")
+        build = {"fp8-to-fp32": fp8.build_fp8_to_fp32, "fp8-to-fp16": fp8.build_fp8_to_fp16,
+                 "fp32-to-fp8": fp8.build_fp32_to_fp8, "fp16-to-fp8": fp8.build_fp16_to_fp8,
+                 "fp8-mul-fp32": fp8.build_fp8_mul_fp32}[unit]
+        if unit.endswith("-to-fp8"):               # narrowing rounds: the policy applies
             return build(fmt, policy, bounds=bounds)
-        build = fp8.build_fp8_mul_fp32 if unit == "fp8-mul-fp32" else \
-            getattr(fp8, f"build_fp8_to_{unit[-4:]}")
         return build(fmt, bounds=bounds)
     if unit == "relu":
         from .gen.dot import build_relu
