@@ -21,6 +21,8 @@ __all__ = ["exhaustive_inputs", "regression_inputs", "golden_outputs",
            "float32_patterns", "EXHAUSTIVE_LIMIT"]
 
 EXHAUSTIVE_LIMIT = 1 << 20
+#: Seeded random vectors for input spaces beyond the exhaustive limit.
+RANDOM_VECTORS = 200_000
 
 
 def exhaustive_inputs(netlist: Netlist, *, limit=EXHAUSTIVE_LIMIT):
@@ -74,13 +76,16 @@ def float32_patterns(count=340_000, *, seed=2024):
 
 def regression_inputs(netlist: Netlist, *, vectors=None, seed=0):
     """The vectors ``verify`` runs: every input combination when there are at most
-    :data:`EXHAUSTIVE_LIMIT` (or ``vectors``, when given and smaller: seeded random ones),
-    float32 samples for the float32 -> FP8 converter."""
+    :data:`EXHAUSTIVE_LIMIT` (or ``vectors``, when given and smaller), else ``vectors``
+    (default :data:`RANDOM_VECTORS`) seeded random ones; float32 samples for the
+    float32 -> FP8 converter."""
     unit = netlist.meta.get("unit")
     if unit == "fp32-to-fp8":
         return {"a": float32_patterns(vectors or 340_000, seed=2024 + seed).astype(np.uint64)}
     widths = {bus: len(nets) for bus, nets in netlist.inputs.items()}
     total_bits = sum(widths.values())
+    if vectors is None and (1 << total_bits) > EXHAUSTIVE_LIMIT:
+        vectors = RANDOM_VECTORS
     if vectors is None or (1 << total_bits) <= vectors:
         return exhaustive_inputs(netlist)
     rng = np.random.default_rng(seed)

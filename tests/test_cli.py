@@ -165,3 +165,12 @@ def test_fp8_lean_variant_generates_and_verifies(tmp_path, capsys):
     assert main(["generate", "fp8-mul", "--variant", "ripple", "-o", str(tmp_path / "x")]) == 2
     assert "unknown variant 'ripple' of fp8-mul: choose one of default, shallow, lean" in \
         capsys.readouterr().err
+
+
+def test_verify_of_a_wide_block_uses_random_vectors(tmp_path, capsys):
+    out = tmp_path / "add12"
+    assert main(["generate", "add", "--width", "12", "-o", str(out), "--quiet"]) == 0  # 2^25
+    assert main(["verify", str(out), "--sim", "torch"]) == 0
+    assert "200000 vectors bit-exact" in capsys.readouterr().out
+    assert main(["verify", str(out), "--sim", "torch", "--vectors", "5000"]) == 0
+    assert "5000 vectors bit-exact" in capsys.readouterr().out
