@@ -27,6 +27,7 @@ from .builder import NetlistBuilder
 from .fp8.adder import GUARD_BITS, sum_specials, swap_and_align
 from .fp8.formats import overflow_code
 from .fp8.linear import Lin, bus_value
+from .float_round import overflow_neuron
 from .fp8.rounding import exponent_form, select_and_round
 from .netlist import CONST0, Netlist
 
@@ -115,12 +116,7 @@ def round_pack_float(b: NetlistBuilder, fmt, policy, *, sig, scale: Lin, sign,
 
     x = list(frac) + list(f)
     with b.block("round"):
-        if mmax == (1 << M) - 1:
-            frc = b.neuron([(xi, 1) for xi in frac] + [(r, 1)], threshold=M + 1, name="mfull")
-        else:
-            frc = b.neuron([(xi, 1 << i) for i, xi in enumerate(frac)] + [(r, 1)],
-                           threshold=mmax + 1, name="mfull")
-        ovf = b.neuron([(big, 2), (at_max, 1), (frc, 1)], threshold=2, name="ovf")
+        ovf = overflow_neuron(b, frac, r, big, at_max, mmax)
         carry = [r] + [b.neuron([(xi, 1) for xi in x[:k + 1]] + [(r, 1)], threshold=k + 2,
                                 name="c") for k in range(width)]
     if fmt.fp8 is not None:

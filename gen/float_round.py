@@ -35,6 +35,19 @@ from .netlist import CONST0, CONST1
 __all__ = ["round_fixed", "or_net"]
 
 
+
+def overflow_neuron(b: NetlistBuilder, frac, r, big, at_max, mmax):
+    """``[rounded magnitude > max finite]``: the exponent field is past the largest
+    (``big``), or at it (``at_max``) with the fraction plus the round-up ``r`` past its
+    largest fraction ``mmax`` (all ones: ``frac`` full and ``r``)."""
+    M = len(frac)
+    if mmax == (1 << M) - 1:
+        frc = b.neuron([(x, 1) for x in frac] + [(r, 1)], threshold=M + 1, name="mfull")
+    else:
+        frc = b.neuron([(x, 1 << i) for i, x in enumerate(frac)] + [(r, 1)],
+                       threshold=mmax + 1, name="mfull")
+    return b.neuron([(big, 2), (at_max, 1), (frc, 1)], threshold=2, name="ovf")
+
 def or_net(b: NetlistBuilder, nets, name="or"):
     nets = [n for n in nets if n != CONST0]
     if not nets:
@@ -123,12 +136,7 @@ def round_fixed(b: NetlistBuilder, out, policy, *, mag, scale: int, sign, nan=()
         fmax, mmax = out.max_code >> M, out.max_code & ((1 << M) - 1)
         big = F.ge(b, fmax + 1, gate=A[0], name="fbig")
         at_max = F.ge(b, fmax, gate=A[0], name="fmax")
-        if mmax == (1 << M) - 1:
-            frc = b.neuron([(x, 1) for x in frac] + [(r, 1)], threshold=M + 1, name="mfull")
-        else:
-            frc = b.neuron([(x, 1 << i) for i, x in enumerate(frac)] + [(r, 1)],
-                           threshold=mmax + 1, name="mfull")
-        ovf = b.neuron([(big, 2), (at_max, 1), (frc, 1)], threshold=2, name="ovf")
+        ovf = overflow_neuron(b, frac, r, big, at_max, mmax)
 
     x = list(frac) + list(f)
     width = M + E

@@ -52,6 +52,19 @@ def _fields(fmt, x):
             f"// significand with its hidden bit\n")
 
 
+def _leading_zeros(vec, width, lzw):
+    """``lz``: leading zeros of ``vec[width-1:0]`` (``width`` when it is zero)."""
+    return f"""\
+    reg [{lzw - 1}:0] lz;
+    integer i;
+    always @* begin
+        lz = {width};
+        for (i = 0; i < {width}; i = i + 1)
+            if ({vec}[i]) lz = {width - 1} - i;
+    end
+"""
+
+
 def _fp8_head(top, fmt, policy, what):
     """Comment, ports and operand fields shared by the FP8 baselines."""
     return f"""\
@@ -81,14 +94,7 @@ def fp8_mul_verilog(top, fmt="e4m3", policy="torch"):
     wire [{pw - 1}:0] p = m_a * m_b;
 
     // leading zeros of the significand product
-    reg [{lzw - 1}:0] lz;
-    integer i;
-    always @* begin
-        lz = {pw};
-        for (i = 0; i < {pw}; i = i + 1)
-            if (p[i]) lz = {pw - 1} - i;
-    end
-
+{_leading_zeros("p", pw, lzw)}
     // biased exponent of the leading one; below 1 the result is subnormal
     wire signed [9:0] e = $signed({{6'd0, e_a}}) + $signed({{6'd0, e_b}}) - 10'sd{bias - 1}
                           - $signed({{{10 - lzw}'d0, lz}});
@@ -150,14 +156,7 @@ def fp8_add_verilog(top, fmt="e4m3", policy="torch"):
     wire [{w}:0] sum = (sx == sz) ? xa + za : xa - za;
 
     // normalise: one right shift on a carry, else a left shift down to exponent 1
-    reg [{lzw - 1}:0] lz;
-    integer i;
-    always @* begin
-        lz = {w};
-        for (i = 0; i < {w}; i = i + 1)
-            if (sum[i]) lz = {w - 1} - i;
-    end
-    wire [{ew}:0] lsh = (lz < ex) ? lz : ex - 1;
+{_leading_zeros("sum", w, lzw)}    wire [{ew}:0] lsh = (lz < ex) ? lz : ex - 1;
     wire [{w - 1}:0] left = sum[{w - 1}:0] << lsh;
     wire [{w - 1}:0] nrm = sum[{w}] ? {{sum[{w}:2], sum[1] | sum[0]}} : left;
     wire [{ew}:0] en = sum[{w}] ? ex + 1 : ex - lsh;

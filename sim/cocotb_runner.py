@@ -46,8 +46,8 @@ from .toolchain import (
     verilator_make_overrides,
 )
 
-__all__ = ["RunResult", "SimulationError", "run_vectors", "run_testbench", "lanes_wrapper",
-           "TESTBENCH_MODULE"]
+__all__ = ["RunResult", "SimulationError", "run_vectors", "run_testbench", "run_files",
+           "lanes_wrapper", "TESTBENCH_MODULE"]
 
 TESTBENCH_MODULE = "spikegate.cocotb_tests.vector_tb"
 _TB_FILE = Path(__file__).resolve().parent.parent / "cocotb_tests" / "vector_tb.py"
@@ -369,12 +369,7 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
         build_seconds = _build(runner, simulator, build_dir, sources, wrapper, toplevel,
                                key_src, waves_on, build_args)
 
-        vec_file = build_dir / "vectors.npz"
-        out_file = build_dir / "outputs.npz"
-        results_xml = build_dir / "results.xml"
-        log_file = build_dir / "sim.log"
-        for stale in (out_file, results_xml):
-            stale.unlink(missing_ok=True)
+        vec_file, out_file, results_xml, log_file = run_files(build_dir, "vectors", "outputs")
         config = {"lanes": lanes, "latency": latency, "clock": clock, "reset": reset,
                   "hold": {k: int(v) for k, v in hold.items()}, "inputs": inputs,
                   "outputs": outputs, "n": n, "out_file": str(out_file),
@@ -425,6 +420,16 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
                      sim_seconds=sim_seconds, unknown=unknown,
                      loop_seconds=float(stats.get("loop_seconds", 0.0)),
                      build_seconds=build_seconds)
+
+
+def run_files(build_dir: Path, vectors: str, outputs: str) -> tuple[Path, Path, Path, Path]:
+    """``(vectors .npz, outputs .npz, results.xml, sim.log)`` of one run in *build_dir*,
+    with the outputs and results of an earlier run removed."""
+    files = (build_dir / f"{vectors}.npz", build_dir / f"{outputs}.npz",
+             build_dir / "results.xml", build_dir / "sim.log")
+    for stale in files[1:3]:
+        stale.unlink(missing_ok=True)
+    return files
 
 
 def run_testbench(runner: Any, module: str, toplevel: str, build_dir: Path, results_xml: Path,

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .cocotb_runner import (SimulationError, _build, _from_rows, _locked, _log_tail,
-                            _make_runner, _results, _to_rows, run_testbench)
+                            _make_runner, _results, _to_rows, run_files,
+                            run_testbench)
 from .toolchain import check_simulator
 
 __all__ = ["run_stream", "StreamResult"]
@@ -58,12 +59,7 @@ def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payload
             args += ["-Wno-fatal"]
         build_seconds = _build(runner, simulator, build_dir, [src], None, top,
                                json.dumps([verilog, args]), False, args)
-        vec_file = build_dir / "stream.npz"
-        out_file = build_dir / "stream_out.npz"
-        results_xml = build_dir / "results.xml"
-        log_file = build_dir / "sim.log"
-        for stale in (out_file, results_xml):
-            stale.unlink(missing_ok=True)
+        vec_file, out_file, results_xml, log_file = run_files(build_dir, "stream", "stream_out")
         cfg = {"n": n, "in_width": in_width, "out_width": out_width, "seed": seed,
                "ready_prob": ready_prob, "idle_prob": idle_prob, "out_file": str(out_file),
                "max_cycles": max_cycles or 1000 + 200 * n * 64}
