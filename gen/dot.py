@@ -8,7 +8,7 @@ Accumulation modes (:data:`~spikegate.golden.dot.ACCUM_MODES`):
     into the output format. Per product:
 
     * the significand product minus the sign, ``D = Mx*Mw - s``, is one
-      :meth:`~.fp8.linear.Lin.bits` block (the AND partial products read raw bits), and the
+      :meth:`~.linear_form.Lin.bits` block (the AND partial products read raw bits), and the
       signed product ``Q = s ? -(Mx*Mw) : Mx*Mw`` is ``D xor s`` (``-P = ~(P - 1)``), two
       neurons per bit;
     * the exponent ``e = Ex + Ew - 2`` (binary, two levels) splits into ``e = 8*h + l``, both
@@ -44,7 +44,7 @@ from .builder import NetlistBuilder
 from .float_round import or_net, round_fixed
 from .fp8.fields import Fp8Fields, unpack
 from .fp8.formats import resolve
-from .fp8.linear import Lin
+from .linear_form import Lin
 from .gates import and_, parity, xor
 from .heap import BitHeap
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist, check_name
@@ -204,7 +204,7 @@ def _round_sum(b, fmt, S, flags, out, policy):
         sign = b.neuron([(sgn, 1), (allneg, 1), (inf_p, -2), (inf_n, 2)], threshold=1,
                         name="sign")
     with b.block("round"):
-        return round_fixed(b, out, policy, mag=tuple(mag), scale=2 * fmt.quantum_exp,
+        return round_fixed(b, out, policy if out.is_fp8 else "torch", mag=tuple(mag), scale=2 * fmt.quantum_exp,
                            sign=sign, nan=[nan_any, both], inf=[inf_p, inf_n])
 
 
@@ -286,7 +286,7 @@ def build_mac_finish(fmt="e4m3", *, total, bias=False, out="fp32", policy="torch
     with b.block("finish"):
         y = _round_sum(b, fmt, tuple(S), tuple(flags), outf, policy)
         if activation == "relu":
-            y = relu_bits(b, outf.fp8, y)
+            y = relu_bits(b, outf, y)
     b.output("y", y)
     b.meta.update(unit="mac-finish", format=fmt.name, out_format=outf.name, policy=policy)
     return b.build()
@@ -427,7 +427,7 @@ def build_linear(in_features, out_features, fmt="e4m3", *, accum="exact", out=No
         bias = check_codes_list(bias, Mo, "bias")
     if activation not in (None, "relu"):
         raise ValueError(f"unknown activation {activation!r}: choose None or 'relu'")
-    if activation == "relu" and outf.fp8 is None:
+    if activation == "relu" and not outf.is_fp8:
         raise ValueError(f"activation 'relu' needs an FP8 output format, not {outf.name!r}")
     with b.block("in"):
         xs = [unpack(b, fmt, x) for x in xs_bus]
@@ -451,7 +451,7 @@ def build_linear(in_features, out_features, fmt="e4m3", *, accum="exact", out=No
                        name=block, xbits=xs_bus)
         if activation == "relu":
             with b.block(f"relu{m}"):
-                y = relu_bits(b, outf.fp8, y)
+                y = relu_bits(b, outf, y)
         outputs.append(y)
     if _dot:
         b.output("y", outputs[0])

@@ -25,14 +25,12 @@ from ..golden.dot import OutFormat, get_out_format
 from .arith import add_sub
 from .builder import NetlistBuilder
 from .fp8.adder import GUARD_BITS, sum_specials, swap_and_align
-from .fp8.formats import overflow_code
-from .fp8.linear import Lin, bus_value
-from .float_round import overflow_neuron
-from .fp8.rounding import exponent_form, select_and_round
-from .netlist import CONST0, Netlist
+from .float_round import round_pack
+from .linear_form import Lin, bus_value
+from .netlist import CONST0, UNBOUNDED, Bounds, Netlist
 
 __all__ = ["FloatFields", "unpack_float", "round_pack_float", "float_add", "fp8_product",
-           "narrow", "build_float_add", "GUARD_BITS"]
+           "float_convert", "build_fadd", "build_fsub", "build_fconvert", "GUARD_BITS"]
 
 
 @dataclass(frozen=True)
@@ -85,67 +83,21 @@ def _or(b, nets, name):
     return b.neuron([(n, 1) for n in nets], threshold=1, name=name)
 
 
-def round_pack_float(b: NetlistBuilder, fmt, policy, *, sig, scale: Lin, sign,
-                     sig_form: Lin | None = None, msb_min=0, scale_range=None, nan=(), inf=()):
-    """Code bits of ``(-1)^sign * Y * 2^scale`` (``scale`` in units of the smallest
-    subnormal of ``fmt``); see :func:`spikegate.gen.fp8.rounding.round_pack`, of which this
-    is the any-format version (``sign`` is ``(Lin, threshold)``)."""
-    fmt = get_out_format(fmt)
-    sig = tuple(sig)
-    M, E = fmt.man_bits, fmt.exp_bits
-    width = M + E
-    nan = [x for x in nan if x != CONST0]
-    inf = [x for x in inf if x != CONST0]
-    umin, umax = scale_range if scale_range is not None else scale.bounds()
-
-    yge, frac, ups = select_and_round(b, sig, scale, M, sig_form=sig_form, msb_min=msb_min,
-                                      umin=umin, umax=umax)
-    with b.block("normalise"):
-        frac = [_or(b, terms, "frac") for terms in frac]
-    with b.block("round"):
-        r = _or(b, ups, "r")
-
-    with b.block("exponent"):
-        F, f_known = exponent_form(b, yge, scale, M, E, umin=umin, umax=umax)
-        pos = F.ge(b, 1, gate=yge[0], name="pos")
-        fmax, mmax = fmt.max_code >> M, fmt.max_code & ((1 << M) - 1)
-        big = (F.ge(b, fmax + 1, gate=yge[0], name="fbig") if f_known[1] >= fmax + 1
-               else CONST0)
-        at_max = F.ge(b, fmax, gate=yge[0], name="fmax") if f_known[1] >= fmax else CONST0
-        f = F.bits(b, E, gate=pos, known=f_known, name="f")
-
-    x = list(frac) + list(f)
-    with b.block("round"):
-        ovf = overflow_neuron(b, frac, r, big, at_max, mmax)
-        carry = [r] + [b.neuron([(xi, 1) for xi in x[:k + 1]] + [(r, 1)], threshold=k + 2,
-                                name="c") for k in range(width)]
-    if fmt.fp8 is not None:
-        ov_code, keeps_sign = overflow_code(fmt.fp8, policy)
-    else:
-        ov_code, keeps_sign = fmt.inf_code, True
-    big_nets = [ovf] + inf
-    if not keeps_sign:
-        nan, big_nets = nan + big_nets, []
-    wb, wn = 2, 2 * len(big_nets) + 2
-    out = []
-    with b.block("pack"):
-        for k in range(width):
-            pairs = [(x[k], 1), (carry[k], 1), (carry[k + 1], -2)]
-            pairs += [(q, wb if (ov_code >> k) & 1 else -wb) for q in big_nets]
-            pairs += [(q, wn if (fmt.canonical_nan >> k) & 1 else -wn) for q in nan]
-            out.append(b.neuron(pairs, threshold=1, name="y"))
-        form, thr = sign
-        kill = form.bounds()[1] - thr + 1
-        out.append(b.neuron(form.pairs() + [(q, -kill) for q in nan],
-                            threshold=thr - form.const, name="sign"))
-    return tuple(out)
+#: Former name of :func:`~spikegate.gen.float_round.round_pack` (the one rounding block).
+round_pack_float = round_pack
 
 
-def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add"):
-    """Correctly rounded ``a + b`` in ``fmt`` (both operands and the result in ``fmt``)."""
+def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add",
+              subtract=False):
+    """Correctly rounded ``a + b`` (``a - b`` with ``subtract``) in ``fmt``."""
     fmt = get_out_format(fmt)
     M, E, G = fmt.man_bits, fmt.exp_bits, GUARD_BITS
+    b_bits = tuple(b_bits)
     with b.block(name):
+        if subtract:                                 # a - b = a + (-b): one inverter
+            with b.block("unpack"):
+                b_bits = b_bits[:-1] + (b.neuron([(b_bits[-1], -1)], threshold=0,
+                                                 name="negb"),)
         with b.block("unpack"):
             A, B = unpack_float(b, fmt, a_bits), unpack_float(b, fmt, b_bits)
         with b.block("align"):
@@ -193,12 +145,16 @@ def fp8_product(b: NetlistBuilder, fmt8, out, policy, X, W):
                             inf=[X.inf, W.inf])
 
 
-def narrow(b: NetlistBuilder, src, dst, policy, bits):
-    """Round a ``src`` code to ``dst`` (``fp32 -> fp16``, ``fp32/fp16 -> fp8``)."""
+def float_convert(b: NetlistBuilder, src, dst, policy, bits):
+    """A ``src`` code in ``dst``: exact when ``dst`` holds every ``src`` value, else rounded
+    to nearest even (the low source bits that cannot matter jammed into one sticky bit);
+    :func:`round_pack` normalises source subnormals and makes destination ones."""
     src, dst = get_out_format(src), get_out_format(dst)
     F = unpack_float(b, src, bits)
     Ms, Md = src.man_bits, dst.man_bits
     cut = max(Ms - Md - 1, 0)
+    if dst.quantum_exp - src.quantum_exp < cut + 1:
+        cut = 0          # dst resolves src's smallest values: a sticky there would be read
     with b.block("round"):
         sticky = _or(b, F.man[:cut], "sticky") if cut else CONST0
     sig = ((sticky,) if cut else ()) + tuple(F.man[cut:]) + (F.hidden,)
@@ -210,12 +166,33 @@ def narrow(b: NetlistBuilder, src, dst, policy, bits):
                             sign=(Lin.net(F.sign), 1), nan=[F.nan], inf=[F.inf])
 
 
-def build_float_add(fmt, *, policy="torch") -> Netlist:
-    """Adder netlist ``y = round(a + b)`` for ``fp32``/``fp16`` (ports ``a``, ``b``, ``y``)."""
+def _binary_netlist(unit, fmt, policy, op, bounds):
     fmt = get_out_format(fmt)
-    b = NetlistBuilder(f"float_add_{fmt.name}")
-    a = b.input("a", fmt.width)
-    c = b.input("b", fmt.width)
-    b.output("y", float_add(b, fmt, policy, a, c))
-    b.meta.update(unit="float-add", format=fmt.name, policy=policy)
+    b = NetlistBuilder(f"{unit}_{fmt.name}_{policy}", bounds=bounds)
+    x, y = b.input("a", fmt.width), b.input("b", fmt.width)
+    b.output("y", op(b, fmt, policy, x, y))
+    b.meta.update(unit=unit, format=fmt.name, policy=policy)
+    return b.build()
+
+
+def build_fadd(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = round(a + b)`` in any float format (ports ``a``, ``b`` -> ``y``)."""
+    return _binary_netlist("fadd", fmt, policy, float_add, bounds)
+
+
+def build_fsub(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = round(a - b)`` in any float format (ports ``a``, ``b`` -> ``y``)."""
+    def sub(b, fmt, policy, x, y):
+        return float_add(b, fmt, policy, x, y, name="sub", subtract=True)
+    return _binary_netlist("fsub", fmt, policy, sub, bounds)
+
+
+def build_fconvert(src, dst, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = a`` converted from ``src`` to ``dst`` (port ``a`` -> ``y``)."""
+    src, dst = get_out_format(src), get_out_format(dst)
+    if src == dst:
+        raise ValueError(f"fconvert from {src.name} to itself: choose a different --to format")
+    b = NetlistBuilder(f"fconvert_{src.name}_to_{dst.name}_{policy}", bounds=bounds)
+    b.output("y", float_convert(b, src, dst, policy, b.input("a", src.width)))
+    b.meta.update(unit="fconvert", format=src.name, to=dst.name, policy=policy)
     return b.build()

@@ -23,7 +23,7 @@ from functools import lru_cache
 from ..golden.dot import get_out_format
 from .builder import NetlistBuilder
 from .dot import one_code
-from .float_add import float_add, fp8_product, narrow
+from .float_add import float_add, float_convert, fp8_product
 from .fp8.fields import unpack
 
 __all__ = ["fp_dot", "acc_format"]
@@ -45,7 +45,7 @@ def _fp8_units(fmt_name, policy):
 def _const_acc_code(fmt, acc, code):
     """Bias code converted exactly to the accumulator format (a constant)."""
     from ..golden.fp8 import fp8_to_float16_bits, fp8_to_float32_bits
-    if acc.fp8 is not None:
+    if acc.is_fp8:
         return code
     return int(fp8_to_float32_bits(fmt, code) if acc.width == 32 else
                fp8_to_float16_bits(fmt, code))
@@ -56,7 +56,9 @@ def fp_dot(b: NetlistBuilder, fmt, xs, ws, bias, out, policy, *, accum, order, n
     """Output bits of the dot product of unpacked operands, rounding at every step."""
     acc = acc_format(fmt, accum)
     out = get_out_format(out)
-    use_fp8 = acc.fp8 is not None
+    use_fp8 = acc.is_fp8
+    # the FP8 policy rules FP8 results; float16/float32 accumulators behave as torch's
+    acc_policy = policy if use_fp8 else "torch"
     if use_fp8:
         mul_nl, add_nl = _fp8_units(fmt.name, policy)
     with b.block(name):
@@ -66,12 +68,12 @@ def fp_dot(b: NetlistBuilder, fmt, xs, ws, bias, out, policy, *, accum, order, n
                 if use_fp8:
                     terms.append(b.embed(mul_nl, {"a": X.bits, "b": W.bits}, block="mul")["y"])
                 else:
-                    terms.append(fp8_product(b, fmt, acc, policy, X, W))
+                    terms.append(fp8_product(b, fmt, acc, acc_policy, X, W))
 
         def add(u, v, tag):
             if use_fp8:
                 return b.embed(add_nl, {"a": u, "b": v}, block=tag)["y"]
-            return float_add(b, acc, policy, u, v, name=tag)
+            return float_add(b, acc, acc_policy, u, v, name=tag)
 
         if order == "tree":
             level = 0
@@ -96,7 +98,7 @@ def fp_dot(b: NetlistBuilder, fmt, xs, ws, bias, out, policy, *, accum, order, n
                 else:
                     Bf = unpack(b, fmt, bias)
                     One = unpack(b, fmt, b.const(one_code(fmt), 8))
-                    bt = fp8_product(b, fmt, acc, policy, Bf, One)
+                    bt = fp8_product(b, fmt, acc, acc_policy, Bf, One)
             total = add(total, bt, "bias_add")
         if out.name == acc.name:
             return tuple(total)
@@ -105,7 +107,7 @@ def fp_dot(b: NetlistBuilder, fmt, xs, ws, bias, out, policy, *, accum, order, n
                 F = unpack(b, fmt, total)
                 One = unpack(b, fmt, b.const(one_code(fmt), 8))
                 return fp8_product(b, fmt, out, policy, F, One)
-            return narrow(b, acc, out, policy, total)
+            return float_convert(b, acc, out, policy, total)
 
 
 

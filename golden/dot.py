@@ -27,14 +27,13 @@ step; the tests cross-check the sums against torch's float64 matmul where that i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .fp8 import (FLOAT16_CANONICAL_NAN, FLOAT32_CANONICAL_NAN, Fp8Format, _overflow_code,
-                  check_policy, get_format)
+from . import formats as _formats
+from .formats import FloatFormat
+from .fp8 import check_policy, get_format
 
-__all__ = ["OutFormat", "OUT_FORMATS", "get_out_format", "ACCUM_MODES", "ORDERS",
+__all__ = ["OutFormat", "OUT_FORMATS", "get_out_format", "overflow", "ACCUM_MODES", "ORDERS",
            "product_units", "exact_terms", "round_int", "dot_exact", "dot_exact_scalar",
            "linear_exact", "decode_out", "relu_ref"]
 
@@ -42,78 +41,23 @@ ACCUM_MODES = ("exact", "fp32", "fp16", "fp8")
 ORDERS = ("tree", "sequential")
 
 
-@dataclass(frozen=True)
-class OutFormat:
-    """A binary floating-point output format: float32, float16 or one of the FP8 formats."""
-
-    name: str
-    exp_bits: int
-    man_bits: int
-    fp8: Fp8Format | None = None
-
-    @property
-    def width(self):
-        return 1 + self.exp_bits + self.man_bits
-
-    @property
-    def bias(self):
-        return self.fp8.bias if self.fp8 else (1 << (self.exp_bits - 1)) - 1
-
-    @property
-    def emin(self):
-        return 1 - self.bias
-
-    @property
-    def has_inf(self):
-        return self.fp8.has_inf if self.fp8 else True
-
-    @property
-    def canonical_nan(self):
-        if self.fp8:
-            return self.fp8.canonical_nan
-        return FLOAT32_CANONICAL_NAN if self.width == 32 else FLOAT16_CANONICAL_NAN
-
-    @property
-    def max_code(self):
-        """Largest finite magnitude code."""
-        if self.fp8:
-            return self.fp8.max_code
-        return (((1 << self.exp_bits) - 2) << self.man_bits) | ((1 << self.man_bits) - 1)
-
-    @property
-    def inf_code(self):
-        if self.fp8:
-            return self.fp8.inf_code
-        return ((1 << self.exp_bits) - 1) << self.man_bits
-
-    def overflow(self, policy, sign):
-        """Code of an overflowing (or infinite) result of this sign."""
-        if self.fp8:
-            return _overflow_code(self.fp8, policy, sign)
-        return (sign << (self.width - 1)) | self.inf_code
-
-    @property
-    def torch_dtype_name(self):
-        return self.fp8.torch_dtype_name if self.fp8 else {32: "float32", 16: "float16"}[self.width]
-
-
-FP32 = OutFormat("fp32", 8, 23)
-FP16 = OutFormat("fp16", 5, 10)
-OUT_FORMATS = {"fp32": FP32, "fp16": FP16,
-               "e4m3": OutFormat("e4m3", 4, 3, get_format("e4m3")),
-               "e5m2": OutFormat("e5m2", 5, 2, get_format("e5m2"))}
+#: Output formats of dot products are float formats of :mod:`.formats` (any of them).
+OutFormat = FloatFormat
+FP32, FP16 = _formats.FP32, _formats.FP16
+#: The accumulation/output formats the dot-product generators are documented for.
+OUT_FORMATS = {name: _formats.FORMATS[name] for name in ("fp32", "fp16", "e4m3", "e5m2")}
 
 
 def get_out_format(name) -> OutFormat:
-    if isinstance(name, OutFormat):
-        return name
-    if isinstance(name, Fp8Format):
-        return OUT_FORMATS[name.name]
-    try:
-        return OUT_FORMATS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown output format {name!r}: choose one of "
-                         f"{', '.join(OUT_FORMATS)}") from None
+    """Any float format (:func:`.formats.get_format`)."""
+    return _formats.get_format(name)
+
+
+def overflow(out: OutFormat, policy, sign) -> int:
+    """Code of an overflowing (or infinite) result of this sign. The dot products' policy is
+    an FP8 policy: float16/float32 results overflow to infinity, as torch's."""
+    code, keeps_sign = _formats.overflow_code(out, policy if out.is_fp8 else "torch")
+    return (sign << (out.width - 1)) | code if keeps_sign else code
 
 
 def round_int(out: OutFormat, total: int, scale: int, *, policy="torch", zero_sign=0) -> int:
@@ -141,7 +85,7 @@ def round_int(out: OutFormat, total: int, scale: int, *, policy="torch", zero_si
     else:
         code = m
     if code > out.max_code:
-        return out.overflow(policy, sign)
+        return overflow(out, policy, sign)
     return (sign << (out.width - 1)) | code
 
 
@@ -149,9 +93,9 @@ def decode_out(out, codes) -> np.ndarray:
     """Float64 values of output codes (for accuracy figures; NaN stays NaN)."""
     out = get_out_format(out)
     codes = np.asarray(codes, dtype=np.uint64).reshape(-1)
-    if out.fp8:
+    if out.is_fp8:
         from .fp8 import decode
-        table = np.array([float(decode(out.fp8, c)) for c in range(256)])
+        table = np.array([float(decode(out, c)) for c in range(256)])
         return table[codes.astype(np.int64)]
     if out.width == 16:
         return codes.astype(np.uint16).view(np.float16).astype(np.float64)
@@ -238,7 +182,7 @@ def dot_exact(fmt, x, w, bias=None, *, out="fp32", policy="torch") -> np.ndarray
         if flat[0][i] or (flat[1][i] and flat[2][i]):
             res[i] = out.canonical_nan
         elif flat[1][i] or flat[2][i]:
-            res[i] = out.overflow(policy, 1 if flat[2][i] else 0)
+            res[i] = overflow(out, policy, 1 if flat[2][i] else 0)
         else:
             res[i] = round_int(out, int(t), scale, policy=policy, zero_sign=int(flat[3][i]))
     return res.reshape(np.shape(totals))
@@ -277,7 +221,7 @@ def dot_exact_scalar(fmt, x, w, bias=None, *, out="fp32", policy="torch") -> int
     if nan or len(infs) == 2:
         return outf.canonical_nan
     if infs:
-        return outf.overflow(policy, infs.pop())
+        return overflow(outf, policy, infs.pop())
     total = sum(values, Fraction(0))
     zero_sign = int(bool(signs) and all(s == 1 for s in signs)) if len(signs) == len(pairs) + (
         bias is not None) else 0

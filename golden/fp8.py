@@ -69,10 +69,12 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
+from . import formats as _formats
+from .formats import FloatFormat
 
 __all__ = [
     "Fp8Format",
@@ -103,131 +105,42 @@ __all__ = [
 ]
 
 #: The overflow policies understood by every rounding function (see module doc).
-POLICIES = ("torch", "ocp", "satfinite")
+POLICIES = _formats.POLICIES
+check_policy = _formats.check_policy
 
 #: The float32 NaN produced for any NaN result (quiet, positive, no payload).
 FLOAT32_CANONICAL_NAN = 0x7FC00000
 #: The float16 NaN produced for any NaN result (quiet, positive, no payload).
 FLOAT16_CANONICAL_NAN = 0x7E00
 
-_TORCH_DTYPE_NAMES = {"e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2"}
 
 
-@dataclass(frozen=True)
-class Fp8Format:
-    """Description of one 8-bit floating-point format.
-
-    Only the two OCP formats exist as instances (:data:`E4M3`, :data:`E5M2`);
-    pass either an instance or its name to the functions of this module.  The
-    class is a frozen dataclass so that it can key caches such as the tables of
-    :func:`mul_table`.
-
-    Parameters
-    ----------
-    name : str
-        ``"e4m3"`` or ``"e5m2"``.
-    exp_bits, man_bits : int
-        Widths of the exponent and mantissa fields; with the sign bit they fill
-        8 bits.
-    bias : int
-        Exponent bias.
-    has_inf : bool
-        ``True`` for the IEEE-like E5M2 (all-ones exponent is inf/NaN);
-        ``False`` for E4M3FN, whose all-ones exponent still holds finite values
-        and whose only NaN is ``S.1111.111``.
-    """
-
-    name: str
-    exp_bits: int
-    man_bits: int
-    bias: int
-    has_inf: bool
-
-    def __post_init__(self):
-        if self.name not in _TORCH_DTYPE_NAMES:
-            raise ValueError(f"unknown FP8 format {self.name!r}: use 'e4m3' or 'e5m2'")
-        if 1 + self.exp_bits + self.man_bits != 8:
-            raise ValueError(
-                f"FP8 format {self.name!r} has 1+{self.exp_bits}+{self.man_bits} bits: "
-                f"exp_bits + man_bits must be 7")
-
-    @property
-    def emin(self) -> int:
-        """Exponent of the smallest normal value (``1 - bias``)."""
-        return 1 - self.bias
-
-    @property
-    def quantum_exp(self) -> int:
-        """Exponent of the smallest subnormal: every finite value is a multiple of it."""
-        return self.emin - self.man_bits
-
-    @property
-    def max_code(self) -> int:
-        """Code of the largest finite positive value (``0x7E`` e4m3, ``0x7B`` e5m2).
-
-        E4M3FN keeps finite values in the all-ones exponent, so its maximum is
-        just below the NaN ``0x7F``; E5M2 reserves the all-ones exponent.
-        """
-        if self.has_inf:
-            return (((1 << self.exp_bits) - 2) << self.man_bits) | ((1 << self.man_bits) - 1)
-        return 0x7E
-
-    @property
-    def max_value(self) -> Fraction:
-        """Largest finite value as an exact :class:`~fractions.Fraction` (448 / 57344)."""
-        return decode(self, self.max_code)
-
-    @property
-    def min_subnormal(self) -> Fraction:
-        """Smallest positive value (``2**-9`` e4m3, ``2**-16`` e5m2)."""
-        return Fraction(2) ** self.quantum_exp
-
-    @property
-    def canonical_nan(self) -> int:
-        """The one NaN code that results are reported as: ``0x7F`` for both formats.
-
-        Torch's NaN sign is not stable, so NaN results are compared on NaN-ness
-        and normalised to this code; it is also the only NaN the generated
-        hardware emits.
-        """
-        return 0x7F
-
-    @property
-    def inf_code(self) -> int | None:
-        """Code of ``+inf`` (``0x7C`` for e5m2), or ``None`` for e4m3, which has no infinity."""
-        if not self.has_inf:
-            return None
-        return ((1 << self.exp_bits) - 1) << self.man_bits
-
-    @property
-    def torch_dtype_name(self) -> str:
-        """Name of the matching torch dtype attribute (``'float8_e4m3fn'`` / ``'float8_e5m2'``)."""
-        return _TORCH_DTYPE_NAMES[self.name]
-
-
-E4M3 = Fp8Format(name="e4m3", exp_bits=4, man_bits=3, bias=7, has_inf=False)
-E5M2 = Fp8Format(name="e5m2", exp_bits=5, man_bits=2, bias=15, has_inf=True)
+#: An FP8 format is a :class:`~.formats.FloatFormat` of 8 bits; only the two OCP formats
+#: are offered here (the vectorised tables of this module index codes 0..255).
+Fp8Format = FloatFormat
+E4M3, E5M2 = _formats.E4M3, _formats.E5M2
 
 #: The supported formats by name.
 FORMATS = {"e4m3": E4M3, "e5m2": E5M2}
 
 
 def get_format(name_or_fmt) -> Fp8Format:
-    """Return the :class:`Fp8Format` named by ``name_or_fmt``.
+    """Return the FP8 :class:`~.formats.FloatFormat` named by ``name_or_fmt``.
 
-    Accepts an :class:`Fp8Format`, a name (``"e4m3"``, ``"e5m2"``, any case) or
-    the torch dtype name (``"float8_e4m3fn"``, ``"float8_e5m2"``) so that callers
-    can pass whatever they hold without converting it first.
+    Accepts a format, a name (``"e4m3"``, ``"e5m2"``, any case) or the torch dtype name
+    (``"float8_e4m3fn"``, ``"float8_e5m2"``) so that callers can pass whatever they hold.
 
     Raises
     ------
     TypeError
-        If ``name_or_fmt`` is neither a string nor an :class:`Fp8Format`.
+        If ``name_or_fmt`` is neither a string nor a format.
     ValueError
-        If the name is not a supported format.
+        If it is not one of the FP8 formats.
     """
-    if isinstance(name_or_fmt, Fp8Format):
-        return name_or_fmt
+    if isinstance(name_or_fmt, FloatFormat):
+        if name_or_fmt in FORMATS.values():
+            return name_or_fmt
+        raise ValueError(f"unknown FP8 format {name_or_fmt.name!r}: use 'e4m3' or 'e5m2'")
     if not isinstance(name_or_fmt, str):
         raise TypeError(
             f"FP8 format must be a name or an Fp8Format, not {type(name_or_fmt).__name__}: "
@@ -239,26 +152,6 @@ def get_format(name_or_fmt) -> Fp8Format:
         if key == fmt.torch_dtype_name:
             return fmt
     raise ValueError(f"unknown FP8 format {name_or_fmt!r}: use 'e4m3' or 'e5m2'")
-
-
-def check_policy(policy) -> str:
-    """Validate an overflow policy name and return it.
-
-    Raises
-    ------
-    TypeError
-        If ``policy`` is not a string.
-    ValueError
-        If ``policy`` is not one of :data:`POLICIES`.
-    """
-    if not isinstance(policy, str):
-        raise TypeError(
-            f"FP8 overflow policy must be a string, not {type(policy).__name__}: "
-            f"use 'torch', 'ocp' or 'satfinite'")
-    if policy not in POLICIES:
-        raise ValueError(
-            f"unknown FP8 overflow policy {policy!r}: use 'torch', 'ocp' or 'satfinite'")
-    return policy
 
 
 def _check_code(code, name: str = "code") -> int:
@@ -371,11 +264,8 @@ def _finite_value(fmt: Fp8Format, code: int) -> Fraction:
 
 def _overflow_code(fmt: Fp8Format, policy: str, sign: int) -> int:
     """Code returned for a result whose rounded magnitude exceeds the maximum."""
-    if policy == "satfinite" or (policy == "torch" and not fmt.has_inf):
-        return (sign << 7) | fmt.max_code
-    if fmt.has_inf:
-        return (sign << 7) | fmt.inf_code
-    return fmt.canonical_nan  # ocp, e4m3: no infinity to overflow to
+    code, keeps_sign = _formats.overflow_code(fmt, policy)
+    return (sign << 7) | code if keeps_sign else code
 
 
 def _pack7(fmt: Fp8Format, m: int, q: int) -> int:

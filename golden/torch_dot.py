@@ -31,13 +31,13 @@ __all__ = ["torch_dot", "torch_linear"]
 
 
 def _dtype(out):
-    return {"fp32": torch.float32, "fp16": torch.float16}.get(out.name) or torch_dtype(out.fp8)
+    return {"fp32": torch.float32, "fp16": torch.float16}.get(out.name) or torch_dtype(out)
 
 
 def _codes(out, t):
     """Codes (uint64) of a tensor in ``out``'s dtype, NaN canonical."""
-    if out.fp8 is not None:
-        return canonicalize_nan(out.fp8, t.view(torch.uint8).numpy()).astype(np.uint64)
+    if out.is_fp8:
+        return canonicalize_nan(out, t.view(torch.uint8).numpy()).astype(np.uint64)
     if out.width == 32:
         bits = t.view(torch.int32).numpy().view(np.uint32).astype(np.uint64)
         nan = torch.isnan(t).numpy()
@@ -96,17 +96,17 @@ def torch_dot(fmt, x, w, bias=None, *, accum="fp32", order="tree", out=None, pol
         total = add(total, B if accum == "fp8" else B.to(_dtype(acc)))
     if out.name == acc.name:
         return _codes(out, total)
-    if out.fp8 is not None and exact:
-        if acc.fp8 is not None:                      # fp8 -> other fp8 through float32
+    if out.is_fp8 and exact:
+        if acc.is_fp8:                      # fp8 -> other fp8 through float32
             wide = total.float().view(torch.int32).numpy().view(np.uint32)
-            return float32_bits_to_fp8(out.fp8, wide, policy).astype(np.uint64)
+            return float32_bits_to_fp8(out, wide, policy).astype(np.uint64)
         if acc.width == 32:
             wide = total.view(torch.int32).numpy().view(np.uint32)
-            return float32_bits_to_fp8(out.fp8, wide, policy).astype(np.uint64)
+            return float32_bits_to_fp8(out, wide, policy).astype(np.uint64)
         wide = total.view(torch.int16).numpy().view(np.uint16)
-        return float16_bits_to_fp8(out.fp8, wide, policy).astype(np.uint64)
-    src = total.float() if acc.fp8 is not None else total
-    if out.fp8 is not None and acc.width == 16:
+        return float16_bits_to_fp8(out, wide, policy).astype(np.uint64)
+    src = total.float() if acc.is_fp8 else total
+    if out.is_fp8 and acc.width == 16:
         src = total.float()                          # exact widening, then one rounding
     return _codes(out, src.to(_dtype(out)))
 

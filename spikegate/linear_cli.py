@@ -155,7 +155,7 @@ def generate_linear(args):
         from .stream_design import write_stream_design
         outf = resolve_modes(args.format, args.accum, args.out_format, args.order,
                               args.policy)[2]
-        if args.relu and outf.fp8 is None:
+        if args.relu and not outf.is_fp8:
             raise ValueError(f"--relu needs an FP8 output format (--out-format e4m3|e5m2), "
                              f"not {outf.name}")
         layer = Fp8Layer(_weights(args, n, m), bias_codes, bool(args.relu), outf.name,

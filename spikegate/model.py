@@ -174,7 +174,7 @@ def torch_reference(layers, x):
     import torch
     import torch.nn.functional as F
 
-    from .golden.dot import exact_terms, get_out_format, round_int
+    from .golden.dot import exact_terms, get_out_format, overflow, round_int
     from .golden.fp8 import get_format
     from .golden.torch_ref import torch_dtype
 
@@ -206,16 +206,16 @@ def torch_reference(layers, x):
             if np.isnan(v) or nan[idx] or (inf_p[idx] and inf_n[idx]):
                 res[idx] = outf.canonical_nan
             elif np.isinf(v) or inf_p[idx] or inf_n[idx]:
-                res[idx] = outf.overflow(layer.policy, int(inf_n[idx] or v < 0))
+                res[idx] = overflow(outf, layer.policy, int(inf_n[idx] or v < 0))
             else:
                 assert v == int(v), "float64 sum not exact: use reference() for this layer"
                 res[idx] = round_int(outf, int(v), unit, policy=layer.policy,
                                      zero_sign=int(negzero[idx]))
         if layer.relu:
-            t = torch.from_numpy(res.astype(np.uint8)).view(torch_dtype(outf.fp8))
-            r = torch.relu(t.float()).to(torch_dtype(outf.fp8)).view(torch.uint8).numpy()
+            t = torch.from_numpy(res.astype(np.uint8)).view(torch_dtype(outf))
+            r = torch.relu(t.float()).to(torch_dtype(outf)).view(torch.uint8).numpy()
             from .golden.fp8 import canonicalize_nan
-            res = canonicalize_nan(outf.fp8, r).astype(np.uint64)
+            res = canonicalize_nan(outf, r).astype(np.uint64)
         outs.append(res)
         cur = res.astype(np.int64)
     return outs

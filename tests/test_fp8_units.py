@@ -284,7 +284,7 @@ def test_structure_targets(capsys):
 def test_linear_form_digits_exhaustive(seed):
     """Lin.bits (reduced and known-range digits, gate, sets) and Lin.ge on random forms."""
     from spikegate.gen.builder import NetlistBuilder
-    from spikegate.gen.fp8.linear import Lin
+    from spikegate.gen.linear_form import Lin
 
     rng = np.random.default_rng(seed)
     b = NetlistBuilder("lin")

@@ -10,7 +10,7 @@ shifter reads directly: each AND term ``[Ms_j + p_k + q_k - p_(k+1) - q_(k+1) >=
 neuron. The small significand is aligned with three guard bits and the bits shifted out
 are jammed into the LSB, which keeps round-to-nearest-even exact through the one-bit
 renormalisation of a subtraction. The signed sum ``8*Mbig + Xs - 2*(sub and Xs)`` is one
-:meth:`~.linear.Lin.bits` block, and :func:`~.rounding.round_pack` normalises (also after
+:meth:`~.linear.Lin.bits` block, and :func:`~spikegate.gen.float_round.round_pack` normalises (also after
 massive cancellation), rounds and packs.
 """
 
@@ -22,8 +22,8 @@ from ..builder import NetlistBuilder
 from ..netlist import UNBOUNDED, Bounds, Netlist
 from .fields import unpack
 from .formats import resolve
-from .linear import Lin, bus_value
-from .rounding import round_pack
+from ..linear_form import Lin, bus_value
+from ..float_round import round_pack
 
 __all__ = ["build_fp8_add", "swap_and_align", "sum_specials", "Aligned", "GUARD_BITS"]
 

@@ -5,7 +5,7 @@ FP8 values. E5M2 -> fp16 needs no arithmetic at all (same exponent range: the FP
 the top byte of the fp16 pattern); only NaN is canonicalised.
 
 Narrowing (fp16/fp32 -> FP8) rounds to nearest even under an overflow policy through the
-same :func:`~.rounding.round_pack` as the multiplier and adder. The wide significand is
+same :func:`~spikegate.gen.float_round.round_pack` as the multiplier and adder. The wide significand is
 first cut to ``M + 3`` bits: hidden bit, ``M + 1`` mantissa bits and one sticky bit that
 ORs (jams) everything below. The rounding position is always at least two bits above the
 sticky bit, so the cut cannot change a rounding decision.
@@ -16,9 +16,10 @@ from __future__ import annotations
 from ..builder import NetlistBuilder
 from ..netlist import CONST0, UNBOUNDED, Bounds, Netlist
 from .fields import unpack
-from .formats import FP16, FP32, IeeeFormat, qexp, resolve
-from .linear import Lin, bus_value
-from .rounding import round_pack, sign_spec
+from ...golden.formats import FloatFormat as IeeeFormat
+from .formats import FP16, FP32, qexp, resolve
+from ..linear_form import Lin, bus_value
+from ..float_round import round_pack, sign_spec
 from .widen import pack_exact
 
 __all__ = ["build_fp8_to_fp32", "build_fp8_to_fp16", "build_fp32_to_fp8", "build_fp16_to_fp8"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..builder import NetlistBuilder
 from ..netlist import CONST0
 from .formats import Fp8Format
-from .linear import Lin, bus_value
+from ..linear_form import Lin, bus_value
 
 __all__ = ["Fp8Fields", "unpack"]
 

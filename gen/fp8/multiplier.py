@@ -5,7 +5,7 @@ hidden bits cost nothing extra: ``h_a and m_bj`` is one neuron on the raw expone
 (``[sum(e_a) + E*m_bj >= E+1]``) and ``h_a and h_b = h_a + h_b - (h_a or h_b)`` is a linear
 form of three level-1 neurons. The exponent
 sum stays a linear form of the raw exponent bits, so every comparison on it is one
-neuron; :func:`~.rounding.round_pack` does the rest.
+neuron; :func:`~spikegate.gen.float_round.round_pack` does the rest.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from ..gates import and_
 from ..netlist import UNBOUNDED, Bounds, Netlist
 from .fields import Fp8Fields, unpack
 from .formats import FP32, resolve
-from .linear import Lin
-from .rounding import round_pack
+from ..linear_form import Lin
+from ..float_round import round_pack
 from .widen import pack_exact
 
 __all__ = ["build_fp8_mul", "build_fp8_mul_fp32", "significand_product"]

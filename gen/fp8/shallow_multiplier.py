@@ -55,7 +55,7 @@ import numpy as np
 from ..builder import NetlistBuilder
 from ..netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .formats import overflow_code, resolve
-from .linear import Lin
+from ..linear_form import Lin
 from .multiplier import _mul_front
 
 __all__ = ["build_fp8_mul_shallow", "DEFAULT_MAX_WEIGHT"]

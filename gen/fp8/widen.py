@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from ..builder import NetlistBuilder
 from ..netlist import CONST0
-from .formats import IeeeFormat
-from .linear import Lin
+from ...golden.formats import FloatFormat as IeeeFormat
+from ..linear_form import Lin
 
 __all__ = ["pack_exact"]
 
@@ -28,7 +28,7 @@ def pack_exact(b: NetlistBuilder, wide: IeeeFormat, *, sig, scale: Lin, sign,
 
     The caller guarantees the value is zero or a normal number of ``wide`` with at most
     ``wide.man_bits + 1`` significant bits. ``sign`` is ``(Lin, threshold)`` as in
-    :func:`~.rounding.round_pack`. NaN gives ``wide.canonical_nan``; ``inf`` +-infinity.
+    :func:`~spikegate.gen.float_round.round_pack`. NaN gives ``wide.canonical_nan``; ``inf`` +-infinity.
     """
     sig = tuple(sig)
     n = len(sig)

@@ -17,8 +17,8 @@ Two refinements over :func:`~spikegate.gen.arith.weighted_sum_bits`:
 
 from __future__ import annotations
 
-from ..builder import NetlistBuilder
-from ..netlist import CONST0, CONST1
+from .builder import NetlistBuilder
+from .netlist import CONST0, CONST1
 
 __all__ = ["Lin", "bus_value"]
 
