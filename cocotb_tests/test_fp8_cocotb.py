@@ -7,7 +7,7 @@ import pytest
 from spikegate.hdl.design import Design
 from spikegate.sim.regress import exhaustive_inputs, golden_outputs
 from spikegate.sim.run import verify
-from spikegate.units import build_unit
+from spikegate.sim.units import build_unit
 
 
 @pytest.mark.parametrize("stages", [0, 2])

@@ -1,35 +1,32 @@
-"""IEEE-style float units of any width from neurons: adder, FP8 products and narrowing.
+"""Any-format float addition, subtraction and conversion from neurons (and the FP8 products
+of the dot products), on the one unpack and the one rounding block.
 
-This generalises the FP8 adder of :mod:`spikegate.gen.fp8.adder` to ``fp16`` and ``fp32``
-(and any :class:`~spikegate.golden.dot.OutFormat`), for the ``fp32``/``fp16``/``fp8``
-accumulation modes of :mod:`spikegate.gen.dot`:
-
-* :func:`round_pack_float` is :func:`spikegate.gen.fp8.rounding.round_pack` for any
-  format: ``(-1)^s * Y * 2^u`` (``u`` a linear form, in units of the format's smallest
-  subnormal) normalised, rounded to nearest even and packed, overflow and infinities by
-  the format's rule (IEEE: infinity; FP8: the policy), NaN canonical;
-* :func:`float_add`: correctly rounded ``a + b``. Swap by one magnitude comparator, exponent
-  difference as two thermometers read by a decoded aligner with three guard bits and a
-  jammed sticky bit (as the FP8 adder), then -- unlike the FP8 adder, whose 4-bit
-  significands sum in one threshold block -- a parallel-prefix adder/subtractor, so no
-  neuron needs a weight beyond the significand width;
-* :func:`fp8_product` (``FP8 x FP8`` rounded once to the format) and :func:`narrow`
-  (``fp32 -> fp16``), on the same rounding block.
+* :func:`unpack_float`: fields and special-value flags of a code, one neuron level;
+* :func:`float_add`: correctly rounded ``a + b`` (``a - b`` with one inverter on ``b``'s
+  sign). Swap by one magnitude comparator, exponent difference as two thermometers read by
+  a decoded aligner with three guard bits and a jammed sticky bit (as the FP8 adder), then
+  -- unlike the FP8 adder, whose 4-bit significands sum in one threshold block -- a
+  parallel-prefix adder/subtractor, so no neuron needs a weight beyond the significand
+  width; :func:`~spikegate.gen.float_round.round_pack` normalises, rounds and packs;
+* :func:`float_convert`: any format to any other (exact widening, RNE narrowing);
+* :func:`fp8_product`: ``FP8 x FP8`` rounded once into any format, for the dot products.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..golden.dot import OutFormat, get_out_format
+from ..golden.formats import FloatFormat as OutFormat
+from ..golden.formats import get_format as get_out_format
 from .arith import add_sub
 from .builder import NetlistBuilder
 from .fp8.adder import GUARD_BITS, sum_specials, swap_and_align
 from .float_round import round_pack
+from .float_unit import float_unit_netlist
 from .linear_form import Lin, bus_value
 from .netlist import CONST0, UNBOUNDED, Bounds, Netlist
 
-__all__ = ["FloatFields", "unpack_float", "round_pack_float", "float_add", "fp8_product",
+__all__ = ["FloatFields", "unpack_float", "float_add", "fp8_product",
            "float_convert", "build_fadd", "build_fsub", "build_fconvert", "GUARD_BITS"]
 
 
@@ -83,10 +80,6 @@ def _or(b, nets, name):
     return b.neuron([(n, 1) for n in nets], threshold=1, name=name)
 
 
-#: Former name of :func:`~spikegate.gen.float_round.round_pack` (the one rounding block).
-round_pack_float = round_pack
-
-
 def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add",
               subtract=False):
     """Correctly rounded ``a + b`` (``a - b`` with ``subtract``) in ``fmt``."""
@@ -115,7 +108,7 @@ def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add",
         with b.block("special"):
             sign, nan = sum_specials(b, A, B, al, E, fmt.has_inf)
         e_top = (1 << E) - 1
-        return round_pack_float(b, fmt, policy, sig=ybits, scale=scale,
+        return round_pack(b, fmt, policy, sig=ybits, scale=scale,
                                 scale_range=(-G, e_top - 1 - G), sign=sign, nan=nan,
                                 inf=[A.inf, B.inf])
 
@@ -140,7 +133,7 @@ def fp8_product(b: NetlistBuilder, fmt8, out, policy, X, W):
     with b.block("exponent"):
         scale = X.exponent() + W.exponent() - off
     emax = (1 << fmt8.exp_bits) - 1
-    return round_pack_float(b, out, policy, sig=pbits, sig_form=pform, scale=scale,
+    return round_pack(b, out, policy, sig=pbits, sig_form=pform, scale=scale,
                             scale_range=(2 - off, 2 * emax - off), sign=sign, nan=nan,
                             inf=[X.inf, W.inf])
 
@@ -162,29 +155,19 @@ def float_convert(b: NetlistBuilder, src, dst, policy, bits):
     offset = src.bias + Ms - (cut - 1 if cut else 0) + q_dst
     with b.block("exponent"):
         scale = F.exponent() - offset
-    return round_pack_float(b, dst, policy, sig=sig, scale=scale,
+    return round_pack(b, dst, policy, sig=sig, scale=scale,
                             sign=(Lin.net(F.sign), 1), nan=[F.nan], inf=[F.inf])
-
-
-def _binary_netlist(unit, fmt, policy, op, bounds):
-    fmt = get_out_format(fmt)
-    b = NetlistBuilder(f"{unit}_{fmt.name}_{policy}", bounds=bounds)
-    x, y = b.input("a", fmt.width), b.input("b", fmt.width)
-    b.output("y", op(b, fmt, policy, x, y))
-    b.meta.update(unit=unit, format=fmt.name, policy=policy)
-    return b.build()
 
 
 def build_fadd(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
     """``y = round(a + b)`` in any float format (ports ``a``, ``b`` -> ``y``)."""
-    return _binary_netlist("fadd", fmt, policy, float_add, bounds)
+    return float_unit_netlist("fadd", fmt, policy, float_add, bounds=bounds)
 
 
 def build_fsub(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
     """``y = round(a - b)`` in any float format (ports ``a``, ``b`` -> ``y``)."""
-    def sub(b, fmt, policy, x, y):
-        return float_add(b, fmt, policy, x, y, name="sub", subtract=True)
-    return _binary_netlist("fsub", fmt, policy, sub, bounds)
+    return float_unit_netlist("fsub", fmt, policy, float_add, bounds=bounds, name="sub",
+                              subtract=True)
 
 
 def build_fconvert(src, dst, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:

@@ -16,6 +16,7 @@ from ..golden.formats import get_format
 from .builder import NetlistBuilder
 from .float_add import unpack_float
 from .float_round import round_pack
+from .float_unit import float_unit_netlist
 from .gates import and_
 from .heap import BitHeap
 from .linear_form import Lin
@@ -62,9 +63,4 @@ def float_mul(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="mul"):
 
 def build_fmul(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
     """``y = round(a * b)`` in any float format (ports ``a``, ``b`` -> ``y``)."""
-    fmt = get_format(fmt)
-    b = NetlistBuilder(f"fmul_{fmt.name}_{policy}", bounds=bounds)
-    x, y = b.input("a", fmt.width), b.input("b", fmt.width)
-    b.output("y", float_mul(b, fmt, policy, x, y))
-    b.meta.update(unit="fmul", format=fmt.name, policy=policy)
-    return b.build()
+    return float_unit_netlist("fmul", fmt, policy, float_mul, bounds=bounds)

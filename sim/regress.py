@@ -16,6 +16,7 @@ import numpy as np
 from ..gen.catalog import CATALOG
 from ..gen.netlist import Netlist
 from ..gen.zoo import zoo_members
+from .units import REGISTRY
 
 __all__ = ["exhaustive_inputs", "regression_inputs", "golden_outputs",
            "float32_patterns", "EXHAUSTIVE_LIMIT"]
@@ -77,9 +78,10 @@ def float32_patterns(count=340_000, *, seed=2024):
 def regression_inputs(netlist: Netlist, *, vectors=None, seed=0):
     """The vectors ``verify`` runs: every input combination when there are at most
     :data:`EXHAUSTIVE_LIMIT` (or ``vectors``, when given and smaller), else ``vectors``
-    (default :data:`RANDOM_VECTORS`) seeded random ones; float32 samples for the
-    float32 -> FP8 converter."""
+    (default :data:`RANDOM_VECTORS`) from the unit's own generator (TestFloat-style for the
+    float units) or seeded random ones; float32 samples for the float32 -> FP8 converter."""
     unit = netlist.meta.get("unit")
+    spec = REGISTRY.get(unit)
     if unit == "fp32-to-fp8":
         return {"a": float32_patterns(vectors or 340_000, seed=2024 + seed).astype(np.uint64)}
     widths = {bus: len(nets) for bus, nets in netlist.inputs.items()}
@@ -88,6 +90,8 @@ def regression_inputs(netlist: Netlist, *, vectors=None, seed=0):
         vectors = RANDOM_VECTORS
     if vectors is None or (1 << total_bits) <= vectors:
         return exhaustive_inputs(netlist)
+    if spec is not None and spec.vectors is not None:
+        return spec.vectors(netlist.meta, vectors, seed)
     rng = np.random.default_rng(seed)
     return {bus: rng.integers(0, 1 << w, vectors, dtype=np.uint64)
             for bus, w in widths.items()}
@@ -102,16 +106,14 @@ def golden_outputs(netlist: Netlist, inputs: dict):
             mine = {bus: inputs[f"{p}_{bus}"] for bus in member.inputs}
             expected.update({f"{p}_{bus}": v for bus, v in golden_outputs(member, mine).items()})
         return expected
+    spec = REGISTRY.get(unit)
+    if spec is not None and spec.golden is not None:
+        return {k: np.asarray(v).astype(np.uint64)
+                for k, v in spec.golden(netlist.meta, inputs).items()}
     if unit in CATALOG:
         expected = CATALOG[unit].golden({k: np.asarray(v, dtype=np.int64)
                                          for k, v in inputs.items()}, netlist.meta["width"])
         return {k: np.asarray(v).astype(np.uint64) for k, v in expected.items()}
-    if unit in ("fp8-mul", "fp8-add"):
-        from ..golden.torch_ref import golden_add, golden_mul
-        fn = golden_mul if unit == "fp8-mul" else golden_add
-        y = fn(netlist.meta["format"], np.asarray(inputs["a"], dtype=np.uint8),
-               np.asarray(inputs["b"], dtype=np.uint8), policy=netlist.meta["policy"])
-        return {"y": np.asarray(y).astype(np.uint64)}
     fmt = netlist.meta.get("format")
     if unit in ("fp8-to-fp32", "fp8-to-fp16"):
         from ..golden.torch_ref import torch_fp8_to_float_bits

@@ -20,7 +20,7 @@ REPORT = Path("reports/structure.md")
 
 
 def structure_rows():
-    from .units import build_unit, fp8_variants
+    from .sim.units import build_unit, fp8_variants
     rows = []
     for unit in ("fp8-mul", "fp8-add"):
         for variant in fp8_variants(unit):
@@ -71,7 +71,7 @@ def cocotb_speed(simulators=("verilator", "icarus"), stages=0):
     from .sim.cocotb_runner import run_vectors
     from .sim.regress import exhaustive_inputs, golden_outputs
     from .sim.run import _source_file
-    from .units import build_unit
+    from .sim.units import build_unit
     design = Design(build_unit("fp8-mul", fmt="e4m3"), stages=stages)
     inputs = exhaustive_inputs(design.netlist)
     expected = golden_outputs(design.netlist, inputs)

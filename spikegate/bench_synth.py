@@ -43,7 +43,7 @@ def _one(unit, variant, fmt, targets, seeds, quiet, pipelined=0):
     from .hdl.design import Design
     from .report import fusesoc_core, report_markdown
     from .synth import synth_directory
-    from .units import build_unit
+    from .sim.units import build_unit
     netlist = build_unit(unit, fmt=fmt, policy="torch", variant=variant)
     design = Design(netlist)
     out = BUILD / design.top
@@ -87,7 +87,7 @@ def synth_bench_rows(units=UNITS, fmt="e4m3", targets=("ice40", "ecp5"), seeds=3
                      jobs=2, pipelined=0):
     """Run the benchmark; one dict per unit and variant with its ``synth`` figures (the
     default variants first: they carry the baselines; only they are also pipelined)."""
-    from .units import fp8_variants
+    from .sim.units import fp8_variants
     designs = [(u, "default") for u in units] + [(u, v) for u in units
                                                   for v in fp8_variants(u) if v != "default"]
     args = [(u, v, fmt, list(targets), seeds, quiet, pipelined if v == "default" else 0)

@@ -17,6 +17,25 @@ def _bounds(args):
     return Bounds(max_fanin=args.max_fanin, max_weight=args.max_weight)
 
 
+def _float_format(text):
+    """argparse type: the format's name, checked against the one format model."""
+    from .golden.formats import get_format
+    try:
+        return get_format(text).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _stages(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--stages takes a whole number >= 0, not {text!r}")
+    return value
+
+
 def cmd_generate(args):
     if args.unit in ("dot", "linear", "mlp"):
         from .linear_cli import generate_linear, generate_mlp
@@ -29,9 +48,9 @@ def cmd_generate(args):
                   f"latency {report['latency_cycles']} cycles")
         return 0
     from .hdl.design import Design
-    from .units import build_unit
+    from .sim.units import build_unit
     netlist = build_unit(args.unit, width=args.width, variant=args.variant, fmt=args.format,
-                         policy=args.policy, bounds=_bounds(args))
+                         policy=args.policy, to=args.to, bounds=_bounds(args))
     design = Design(netlist, stages=args.stages, backend=args.backend)
     report = design.report()
     from .inspect import analyze
@@ -54,8 +73,8 @@ def cmd_verify(args):
 
 
 def cmd_list(args):
-    from .units import UNITS
-    print("\n".join(UNITS))
+    from .sim.units import describe_units
+    print(describe_units())
     return 0
 
 
@@ -79,7 +98,7 @@ def cmd_bench(args):
 
 
 def build_parser():
-    from .units import UNITS
+    from .sim.units import UNITS
     parser = argparse.ArgumentParser(prog="spikegate", description=__doc__)
     parser.add_argument("--version", action="version", version=f"spikegate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,10 +108,12 @@ def build_parser():
     gen.add_argument("-o", "--output", required=True, help="output directory")
     gen.add_argument("--width", type=int, default=4, help="bus width of catalogue blocks")
     gen.add_argument("--variant", help="block variant (e.g. threshold, prefix, ripple)")
-    gen.add_argument("--format", default="e4m3", choices=("e4m3", "e5m2"))
+    gen.add_argument("--format", default="e4m3", type=_float_format,
+                     help="float format: e4m3, e5m2, fp16, bf16, fp32 or eXmY")
+    gen.add_argument("--to", type=_float_format, help="fconvert: the destination format")
     gen.add_argument("--policy", default="torch", choices=("torch", "ocp", "satfinite"),
-                     help="FP8 overflow policy")
-    gen.add_argument("--stages", type=int, default=0, help="pipeline register stages")
+                     help="overflow policy (golden/formats.py: OVERFLOW)")
+    gen.add_argument("--stages", type=_stages, default=0, help="pipeline register stages")
     gen.add_argument("--backend", default="direct", choices=("direct", "amaranth"),
                      help="Verilog writer: one assignment per neuron (direct) or via "
                           "Amaranth's Yosys backend")

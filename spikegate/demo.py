@@ -34,7 +34,7 @@ def run_units_demo(output: Path) -> int:
     from .sim.check import MismatchError
     from .sim.regress import exhaustive_inputs, golden_outputs
     from .sim.run import verify
-    from .units import build_unit
+    from .sim.units import build_unit
 
     rows, failed = [], False
     for unit, fmt in DEMO_UNITS:

@@ -49,11 +49,16 @@ def load_design(directory):
         raise FileNotFoundError(f"{exc.filename} is missing: point at a directory written by "
                                 f"`spikegate generate`") from None
     netlist = Netlist.from_dict(spec)
-    netlist.meta.update({k: report[k] for k in ("unit", "width", "variant", "format", "policy")
-                         if k in report})
+    netlist.meta.update({k: report[k] for k in ("unit", "width", "variant", "format", "to",
+                                                "policy") if k in report})
     design = Design(netlist, stages=report.get("stages", 0), top=report["top"],
                     backend=report.get("backend", "direct"))
-    return design, directory / report["verilog"]
+    verilog = directory / report["verilog"]
+    if design.backend == "direct" and verilog.exists() \
+            and verilog.read_text() != design.verilog:
+        raise ValueError(f"{verilog} is not the Verilog that netlist.json generates (edited "
+                         f"by hand?): regenerate it with `spikegate generate ... --force`")
+    return design, verilog
 
 
 def _replace_file(path: Path, text: str):

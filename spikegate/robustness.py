@@ -69,7 +69,7 @@ QUICK_SWEEP = {
 
 def variant_netlist(unit, fmt, variant, policy="torch"):
     from .gen.harden import harden
-    from .units import build_unit
+    from .sim.units import build_unit
     if unit not in ROBUST_UNITS:
         raise ValueError(f"unknown unit {unit!r}: choose one of {', '.join(ROBUST_UNITS)}")
     if variant not in VARIANTS:
@@ -428,7 +428,7 @@ def cmd_robustness(args):
         if args.harden:
             variant = "hardened" if args.replicas == 1 else f"hardened-r{args.replicas}"
             from .gen.harden import harden
-            from .units import build_unit
+            from .sim.units import build_unit
             netlist = harden(build_unit(args.unit, fmt=args.format), replicas=args.replicas)
         out = run_point(args.unit, args.format, physics=physics, variant=variant,
                         netlist=netlist, repeats=args.repeats, seed=args.seed, device=device)

@@ -4,7 +4,7 @@ all 65,536 pairs bit-exact against torch (the other engines carry the rest)."""
 from spikegate.hdl.design import Design
 from spikegate.sim.regress import exhaustive_inputs, golden_outputs
 from spikegate.sim.run import verify
-from spikegate.units import build_unit
+from spikegate.sim.units import build_unit
 
 
 def test_fp8_mul_e4m3_on_amaranth_exhaustive():

@@ -9,7 +9,7 @@ from spikegate.cli import main
 from spikegate.gen.catalog import build_block
 from spikegate.hdl.design import Design
 from spikegate.inspect import SCHEMATIC_LIMIT, analyze, format_text, schematic_svg
-from spikegate.units import build_unit
+from spikegate.sim.units import build_unit
 
 
 @pytest.mark.parametrize("backend", ["direct", "amaranth"])

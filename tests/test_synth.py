@@ -237,11 +237,25 @@ def test_verify_quiet_json_and_waves(small_design, capsys):
 
 def test_verify_failure_json_lists_first_mismatches(small_design, capsys):
     spec = json.loads((small_design / "netlist.json").read_text())
-    spec["neurons"][0]["threshold"] += 1  # break the design
+    spec["neurons"][0]["threshold"] += 1  # break the design, Verilog and netlist alike
     (small_design / "netlist.json").write_text(json.dumps(spec))
+    report = json.loads((small_design / "report.json").read_text())
+    from spikegate.gen.netlist import Netlist
+    from spikegate.hdl.design import Design
+    broken = Design(Netlist.from_dict(spec), stages=report.get("stages", 0), top=report["top"])
+    (small_design / report["verilog"]).write_text(broken.verilog)
     assert main(["verify", str(small_design), "--sim", "torch", "--json"]) == 1
     captured = capsys.readouterr()
     result = json.loads(captured.out)
     assert result["pass"] is False and result["mismatches"] > 0
     assert result["first"][0].startswith("#") and " got 0x" in result["first"][0]
     assert captured.err.startswith("FAIL add_w2_auto on torch:")
+
+
+def test_verify_refuses_hand_edited_verilog(small_design, capsys):
+    report = json.loads((small_design / "report.json").read_text())
+    path = small_design / report["verilog"]
+    path.write_text(path.read_text().replace(">=", ">", 1))
+    assert main(["verify", str(small_design), "--sim", "torch"]) == 2
+    err = capsys.readouterr().err
+    assert "is not the Verilog that netlist.json generates" in err and "--force" in err
