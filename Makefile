@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.spikegate-setup
 APT_PKGS  := iverilog ccache liblz4-dev
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup system-packages demo test test-fast bench bench-synth bench-linear clean
+.PHONY: setup system-packages demo test regress test-fast bench bench-synth bench-linear clean
 
 setup: system-packages $(STAMP)
 
@@ -37,10 +37,13 @@ demo: setup
 	$(BIN)/spikegate demo
 
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not regress"
+
+regress: setup  # the long runs: every float unit x simulator (make test runs a cross-section)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m regress
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow and not regress"
 
 bench: setup
 	$(BIN)/spikegate bench structure

@@ -6,8 +6,10 @@ of the dot products), on the one unpack and the one rounding block.
   sign). Swap by one magnitude comparator, exponent difference as two thermometers read by
   a decoded aligner with three guard bits and a jammed sticky bit (as the FP8 adder), then
   -- unlike the FP8 adder, whose 4-bit significands sum in one threshold block -- a
-  parallel-prefix adder/subtractor, so no neuron needs a weight beyond the significand
-  width; :func:`~spikegate.gen.float_round.round_pack` normalises, rounds and packs;
+  block-carry adder/subtractor (:func:`signed_block_add`: ``x + a - 2 (a and sub)`` with
+  one carry-or-borrow neuron and one sum neuron a bit) for formats wider than 8 bits, a
+  parallel-prefix one for narrower, so no neuron of the sum needs a large weight;
+  :func:`~spikegate.gen.float_round.round_pack` normalises, rounds and packs;
 * :func:`float_convert`: any format to any other (exact widening, RNE narrowing);
 * :func:`fp8_product`: ``FP8 x FP8`` rounded once into any format, for the dot products.
 """
@@ -21,13 +23,14 @@ from ..golden.formats import get_format as get_out_format
 from .arith import add_sub
 from .builder import NetlistBuilder
 from .fp8.adder import GUARD_BITS, sum_specials, swap_and_align
-from .float_round import round_pack
+from .float_round import COMPACT_WIDTH, round_pack
 from .float_unit import float_unit_netlist
 from .linear_form import Lin, bus_value
 from .netlist import CONST0, UNBOUNDED, Bounds, Netlist
 
 __all__ = ["FloatFields", "unpack_float", "float_add", "fp8_product",
-           "float_convert", "build_fadd", "build_fsub", "build_fconvert", "GUARD_BITS"]
+           "float_convert", "signed_block_add", "build_fadd", "build_fsub", "build_fconvert",
+           "GUARD_BITS"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,34 @@ def _or(b, nets, name):
     return b.neuron([(n, 1) for n in nets], threshold=1, name=name)
 
 
+def signed_block_add(b: NetlistBuilder, x, a, neg, sub, *, block=8):
+    """Bits of ``x + a - 2 neg`` (``neg_i = a_i and sub``: ``x + a`` or ``x - a``), known
+    non-negative and below ``2^width``, with block carries and no operand inverters.
+
+    With ``L_k`` the value of the low ``k`` bits' terms, the carry (adding) or borrow
+    (subtracting) into bit ``k`` is ``floor(L_k / 2^k)`` in ``{0, 1}`` or ``{-1, 0}``, so
+    ``f_k = [L_k + 2^k sub >= 2^k]`` (one neuron, read from the block's carry-in
+    ``f_k0 - sub``: weights up to ``2^(block+1)``) is it plus ``sub``, and bit ``k`` is
+    ``[x_k + a_k - 2 neg_k + f_k - 2 f_(k+1) + sub >= 1]``.
+    """
+    W = len(x)
+    f = [sub] + [None] * W
+    for k in range(1, W):
+        k0 = ((k - 1) // block) * block
+        pairs = []
+        for j in range(k0, k):
+            pairs += [(x[j], 1 << (j - k0)), (a[j], 1 << (j - k0)), (neg[j], -(2 << (j - k0)))]
+        span = 1 << (k - k0)
+        if k0:
+            pairs += [(f[k0], 1), (sub, span - 1)]
+        else:
+            pairs += [(sub, span)]
+        f[k] = b.neuron(pairs, threshold=span, name="f")
+    f[W] = sub
+    return tuple(b.neuron([(x[k], 1), (a[k], 1), (neg[k], -2), (f[k], 1), (f[k + 1], -2),
+                           (sub, 1)], threshold=1, name="s") for k in range(W))
+
+
 def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add",
               subtract=False):
     """Correctly rounded ``a + b`` (``a - b`` with ``subtract``) in ``fmt``."""
@@ -93,13 +124,22 @@ def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add",
                                                  name="negb"),)
         with b.block("unpack"):
             A, B = unpack_float(b, fmt, a_bits), unpack_float(b, fmt, b_bits)
+        wide = fmt.width > COMPACT_WIDTH
         with b.block("align"):
             al = swap_and_align(b, A, B, M, G, large_nets=True)
             xs = [_or(b, terms, "xs") for terms in al.terms]
+            if wide:         # [xs_i and sub], from the AND terms (no extra level)
+                neg = [b.neuron([(t, 1) for t in terms] + [(al.sub, len(terms))],
+                                threshold=len(terms) + 1, name="neg") if terms else CONST0
+                       for terms in al.terms]
         with b.block("add"):
             big = (CONST0,) * G + tuple(al.large[:M]) + (al.hbig,)
-            ybits, carry = add_sub(b, big + (CONST0,), tuple(xs) + (CONST0,), al.sub,
-                                   variant="prefix")
+            if wide:
+                ybits = signed_block_add(b, big + (CONST0,), xs + [CONST0],
+                                         neg + [CONST0], al.sub)
+            else:
+                ybits, carry = add_sub(b, big + (CONST0,), tuple(xs) + (CONST0,), al.sub,
+                                       variant="prefix")
             ybits = tuple(ybits)                         # M + G + 2 bits, non-negative
         with b.block("exponent"):
             e_big = sum((Lin.net(x, 1 << i) for i, x in enumerate(al.large[M:])),

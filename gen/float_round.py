@@ -38,6 +38,13 @@ into ``f`` by itself, and codes are ordered by magnitude, so overflow is one com
 * ``code = 2^M f + frac + r``: an incrementer whose output neurons also take the NaN /
   overflow / infinity overrides as large weights (no extra level for special values).
 
+Formats wider than :data:`COMPACT_WIDTH` bits take the same decisions in two stages
+(:func:`staged_select`): with ``d = d_lo + S q + v``, a coarse decoded shifter selects the
+window of ``Y`` at ``d_lo + S q`` (with everything below jammed into one sticky bit, a
+prefix OR of ``Y``), and a fine one selects the fraction at ``v`` and rounds with one neuron
+per ``v`` (weights up to ``2^(S+1)``); ``S`` is chosen for the fewest neurons. About
+``(M + S) * range / S + M * S`` AND terms instead of ``M * range``.
+
 ``round_fixed``
 ---------------
 
@@ -73,7 +80,8 @@ from .linear_form import Lin, bus_value
 from .gates import or_
 from .netlist import CONST0, CONST1
 
-__all__ = ["round_pack", "round_fixed", "pack_code", "sign_spec", "or_net", "COMPACT_WIDTH"]
+__all__ = ["round_pack", "round_fixed", "staged_select", "pack_code", "sign_spec", "or_net",
+           "COMPACT_WIDTH"]
 
 #: Formats up to this width take the round-up terms inline and test overflow in one neuron
 #: on the code's linear form (weights up to 2^width): one level fewer. Wider formats OR the
@@ -141,6 +149,127 @@ def select_and_round(b: NetlistBuilder, sig, scale: Lin, M, *, sig_form=None, ms
             else:
                 pairs.append((b.neuron(at(k), threshold=1, name="dk"), gate))
             ups.append(b.neuron(pairs, threshold=(1 << (k - 1)) + 1 + gate, name="up"))
+    return yge, frac, ups
+
+
+def _staged_plan(n, M, d_lo, d_hi, S):
+    """Neuron count of :func:`staged_select` with coarse stride ``S`` (a close estimate)."""
+    R = d_hi - d_lo + 1
+    Q = -(-R // S)
+    w = M + S + 1
+    live = set()
+    cost = 0
+    for q in range(Q):
+        base = d_lo + q * S
+        for j in range(1, w):
+            if 0 <= base + j - 2 < n:
+                cost += 1
+                live.add(j)
+        if base - 2 >= 0:
+            cost += 2                                   # the jam's prefix OR and its AND
+            live.add(0)
+    cost += len(live)                                   # the window ORs
+    for i in range(M):
+        cost += 1 + sum(1 for v in range(S) if i + v + 2 in live)
+    cost += S + 1 + (R - 1)                             # round-ups, their OR, the [d >= k]
+    return cost
+
+
+def staged_select(b: NetlistBuilder, sig, scale: Lin, M, *, sig_form=None, msb_min=0,
+                  umin, umax, stride=None):
+    """:func:`select_and_round` as a two-stage (coarse/fine) shifter, for wide formats.
+
+    With ``d = d_lo + S q + v`` (``0 <= v < S``), the coarse stage selects the window
+    ``W_j = Y_(d_lo + S q + j - 2)`` (``1 <= j < M + S + 1``) and jams everything below into
+    ``W_0 = [Y mod 2^(d_lo + S q - 1) != 0]``, one AND term per (window bit, ``q``) read
+    straight off the thermometers as in :func:`select_and_round`. The fine stage selects
+    ``frac_i = W_(i + v + 2)`` and rounds to nearest even in one neuron per ``v``:
+    ``[W mod 2^(v+2) + W_(v+2) >= 2^(v+1) + 1]`` (weights up to ``2^(S+1)``, not ``2^d``).
+    Its decode ``[d mod S == v]`` is a 0/1 sum of differences of ``G_k = [d >= k]``, read
+    as inputs. ``S`` is chosen for the fewest neurons; a one-stage shifter when that is
+    cheaper (narrow formats). Returns ``(yge, frac, ups)`` as :func:`select_and_round`.
+    """
+    n = len(sig)
+    d_lo = max(msb_min - M, -umax)
+    d_hi = min(n, max(n - 1 - M, -umin))
+    R = d_hi - d_lo + 1
+    if stride is None:
+        stride = min(range(2, max(R, 2) + 1), key=lambda s: (_staged_plan(n, M, d_lo, d_hi, s), -s))
+        one = sum(1 for i in range(M) for k in range(d_lo, d_hi + 1) if 0 <= i + k < n)
+        if one + M + 2 * (d_hi - max(d_lo, 1) + 1) <= _staged_plan(n, M, d_lo, d_hi, stride):
+            stride = R                                  # one stage is no dearer
+    S = stride
+    if S >= R:
+        return select_and_round(b, sig, scale, M, sig_form=sig_form, msb_min=msb_min,
+                                umin=umin, umax=umax)
+    Q = -(-R // S)
+    with b.block("normalise"):
+        if sig_form is not None:
+            yge = [sig_form.ge(b, 1 << j, name="yge") for j in range(n)]
+        else:
+            yge = [or_(b, *sig[j:]) for j in range(n)]
+        Ac, Cc, Gc, Tc = {}, {}, {}, {}
+
+        def A(k):                                       # [Y >= 2^(k+M)]
+            if k <= d_lo:
+                return CONST1
+            return yge[max(k + M, 0)] if k + M < n else CONST0
+
+        def C(k):                                       # [u <= -k]
+            if k <= d_lo or umin > -k:
+                return CONST0
+            if k not in Cc:
+                Cc[k] = scale.le(b, -k, name="ule")
+            return Cc[k]
+
+        def G(k):                                       # [d >= k] = A_k or C_k
+            if k not in Gc:
+                a, c = A(k), C(k)
+                Gc[k] = a if c == CONST0 else c if a == CONST0 else \
+                    b.neuron([(a, 1), (c, 1)], threshold=1, name="dge")
+            return Gc[k]
+
+        def T(m):                                       # [Y mod 2^(m+1) != 0]
+            if m < 0:
+                return CONST0
+            if m not in Tc:
+                Tc[m] = or_net(b, sig[:m + 1], "sticky")
+            return Tc[m]
+
+        def y(p):
+            return sig[p] if 0 <= p < n else CONST0
+
+        w = M + S + 1
+        terms = [[] for _ in range(w)]
+        for q in range(Q):
+            lo, hi = d_lo + q * S, min(d_lo + (q + 1) * S, d_hi + 1)
+            at = [(A(lo), 1), (C(lo), 1), (A(hi), -2), (C(hi), -2)]
+            for j in range(w):
+                x = T(lo - 2) if j == 0 else y(lo + j - 2)
+                if x != CONST0:
+                    terms[j].append(b.neuron([(x, 3)] + at, threshold=4, name="csel"))
+        W = [_or(b, t, "win") for t in terms]
+
+        def dec(v):                                     # [d mod S == v] as 0/1 pairs
+            pairs = []
+            for q in range(Q):
+                k = d_lo + q * S + v
+                if k <= d_hi:
+                    pairs += [(G(k), 1), (G(k + 1), -1)]
+            return pairs
+
+        frac = [[b.neuron([(W[i + v + 2], 1)] + dec(v), threshold=2, name="sel")
+                 for v in range(S) if W[i + v + 2] != CONST0] for i in range(M)]
+
+    with b.block("round"):
+        ups = []
+        for v in range(S):
+            if all(x == CONST0 for x in W[:v + 2]):
+                continue
+            gate = 1 << (v + 1)
+            pairs = [(W[j], 1 << j) for j in range(v + 2)] + [(W[v + 2], 1)]
+            pairs += [(g, gate * s) for g, s in dec(v)]
+            ups.append(b.neuron(pairs, threshold=(1 << (v + 1)) + 1 + gate, name="up"))
     return yge, frac, ups
 
 
@@ -246,8 +375,9 @@ def round_pack(b: NetlistBuilder, fmt, policy: str, *, sig, scale: Lin, sign,
     umin, umax = scale_range if scale_range is not None else scale.bounds()
     compact = fmt.width <= COMPACT_WIDTH
 
-    yge, frac, ups = select_and_round(b, sig, scale, M, sig_form=sig_form, msb_min=msb_min,
-                                      umin=umin, umax=umax)
+    select = select_and_round if compact else staged_select
+    yge, frac, ups = select(b, sig, scale, M, sig_form=sig_form, msb_min=msb_min,
+                            umin=umin, umax=umax)
     with b.block("normalise"):
         frac = [_or(b, terms, "frac") for terms in frac]
     if compact:                 # the up_k are exclusive: r is their plain sum

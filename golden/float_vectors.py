@@ -15,7 +15,7 @@ import numpy as np
 
 from .formats import get_format
 
-__all__ = ["corner_codes", "testfloat_operands"]
+__all__ = ["corner_codes", "float_operands"]
 
 
 def corner_codes(fmt) -> np.ndarray:
@@ -31,7 +31,7 @@ def corner_codes(fmt) -> np.ndarray:
     return np.unique(np.array(codes, dtype=np.uint64))
 
 
-def testfloat_operands(fmt, arity: int, count: int, *, seed: int = 0) -> list[np.ndarray]:
+def float_operands(fmt, arity: int, count: int, *, seed: int = 0) -> list[np.ndarray]:
     """``arity`` code arrays of ``count`` operands (at least every corner pair)."""
     fmt = get_format(fmt)
     rng = np.random.default_rng(seed)

@@ -24,7 +24,7 @@ import torch
 from . import float_ref
 from .formats import FloatFormat, get_format, overflow_code
 
-__all__ = ["torch_dtype_of", "golden_op", "torch_op", "golden_convert", "has_torch_golden"]
+__all__ = ["torch_dtype_of", "golden_op", "torch_op", "torch_op_codes", "golden_convert", "has_torch_golden"]
 
 def _flushes_denormals() -> bool:
     return bool((torch.tensor([2.0 ** -126]) / 4).item() == 0)
@@ -110,3 +110,20 @@ def golden_convert(src, dst, codes, *, policy: str = "torch") -> np.ndarray:
     if src.width != 32 and dst.width != 32:
         x = x.float()                             # exact: every 8/16-bit value is a float32
     return _from_tensor(dst, x.to(torch_dtype_of(dst)))
+
+
+_SIGNED = {8: torch.int8, 16: torch.int16, 32: torch.int32}
+
+
+def torch_op_codes(op: str, fmt, *codes):
+    """:func:`torch_op` on int64 code tensors, on their device (the exhaustive sweeps'
+    golden, computed beside the engine on the GPU)."""
+    fmt = get_format(fmt)
+    w = fmt.width
+    xs = [(c & ((1 << w) - 1)).to(torch.int64) for c in codes]
+    xs = [torch.where(x >= 1 << (w - 1), x - (1 << w), x).to(_SIGNED[w]) for x in xs]
+    xs = [x.view(torch.uint8) if w == 8 else x for x in xs]
+    y = _compute(fmt, op, *(x.view(torch_dtype_of(fmt)) for x in xs))
+    raw = y.view(torch.uint8 if w == 8 else _SIGNED[w]).to(torch.int64) & ((1 << w) - 1)
+    nan = torch.isnan(y.float() if w == 8 else y)
+    return torch.where(nan, torch.full_like(raw, fmt.canonical_nan), raw)

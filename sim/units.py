@@ -138,8 +138,8 @@ def _float_golden(op):
 
 def _float_vectors(op):
     def vectors(meta, count, seed):
-        from ..golden.float_vectors import testfloat_operands
-        cols = testfloat_operands(meta["format"], FLOAT_OPS[op], count, seed=seed)
+        from ..golden.float_vectors import float_operands
+        cols = float_operands(meta["format"], FLOAT_OPS[op], count, seed=seed)
         return dict(zip(("a", "b"), cols))
     return vectors
 
@@ -168,8 +168,8 @@ def _convert_golden(meta, inputs):
 
 
 def _convert_vectors(meta, count, seed):
-    from ..golden.float_vectors import testfloat_operands
-    return {"a": testfloat_operands(meta["format"], 1, count, seed=seed)[0]}
+    from ..golden.float_vectors import float_operands
+    return {"a": float_operands(meta["format"], 1, count, seed=seed)[0]}
 
 
 def _float_specs():

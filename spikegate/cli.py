@@ -136,6 +136,15 @@ def build_parser():
                           "340,000 for fp32-to-fp8, 200,000 beyond 2^20 inputs; smaller "
                           "spaces run exhaustively)")
     ver.add_argument("--seed", type=int, default=0, help="seed of the random vectors")
+    ver.add_argument("--exhaustive", action="store_true",
+                     help="every input of a unit of at most 32 input bits, on the fast engine "
+                          "(CUDA when present), in chunks with progress; results are "
+                          "appended to DIR/exhaustive.json")
+    ver.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                     help="--exhaustive: where the engine runs")
+    ver.add_argument("--range", dest="index_range", metavar="START:STOP",
+                     help="--exhaustive: only input indices [START, STOP) (ints or 0x hex; "
+                          "first port most significant), to resume or split a long sweep")
     ver.add_argument("--json", action="store_true", help="print the result as JSON only")
     ver.add_argument("--quiet", action="store_true", help="print nothing on success")
     ver.set_defaults(func=cmd_verify)

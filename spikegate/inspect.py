@@ -16,8 +16,10 @@ report, the same single source of truth the RTL comes from:
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
@@ -36,26 +38,37 @@ def _top_block(block):
 
 
 def analyze(netlist: Netlist, stages: int = 0) -> dict:
-    """The structure report of *netlist* cut into *stages* pipeline stages (JSON-ready)."""
+    """The structure report of *netlist* cut into *stages* pipeline stages (JSON-ready).
+
+    Linear in the netlist's size: every figure is one pass over the neurons, except the
+    output cones, which are one vectorised reverse pass over the synapses per 64 output bits
+    (:func:`_output_cones`; no set of nets is kept per neuron).
+    """
+    with _gc_paused():
+        return _analyze(netlist, stages)
+
+
+def _analyze(netlist, stages):
+    neurons = netlist.neurons
     level = netlist.levels()
     names = netlist.net_names()
-    depth = netlist.depth()
+    depth = max((level[n] for bus in netlist.outputs.values() for n in bus), default=0)
     cuts = cut_levels(depth, stages)
-    by_out = {n.out: n for n in netlist.neurons}
+    stage_at = _stage_lookup(cuts)
 
     # -- stages: neurons and the register bits each cut carries
     home = {n: 0 for n in netlist.input_nets()}
     per_stage = Counter()
-    for n in netlist.neurons:
-        s = stage_of_level(level[n.out], cuts)
+    for n in neurons:
+        s = stage_at(level[n.out])
         home[n.out] = s
         per_stage[s] += 1
     last_use = dict(home)
-    for n in netlist.neurons:
+    for n in neurons:
         s = home[n.out]
         for i in n.inputs:
-            if i in home:
-                last_use[i] = max(last_use[i], s)
+            if i in home and last_use[i] < s:
+                last_use[i] = s
     for nets in netlist.outputs.values():
         for i in nets:
             if i in home:
@@ -73,79 +86,152 @@ def analyze(netlist: Netlist, stages: int = 0) -> dict:
 
     # -- blocks: top-level and full paths
     def block_rows(key):
-        rows = defaultdict(lambda: {"neurons": 0, "synapses": 0, "levels": [None, None]})
-        members = defaultdict(set)
-        for n in netlist.neurons:
-            b = key(n.block)
+        rows = defaultdict(lambda: {"neurons": 0, "synapses": 0, "levels": [None, None],
+                                    "depth": 0})
+        # depth inside a block: the longest chain of the block's own neurons
+        keys, block_of, inner = {}, {}, {}
+        for n in neurons:
+            b = keys.get(n.block)
+            if b is None:
+                b = keys[n.block] = key(n.block)
             r = rows[b]
             r["neurons"] += 1
-            r["synapses"] += n.fanin
+            r["synapses"] += len(n.inputs)
             lv = level[n.out]
-            r["levels"][0] = lv if r["levels"][0] is None else min(r["levels"][0], lv)
-            r["levels"][1] = lv if r["levels"][1] is None else max(r["levels"][1], lv)
-            members[b].add(n.out)
-        # depth inside a block: the longest chain of the block's own neurons
-        inner = {}
-        for n in netlist.neurons:
-            b = key(n.block)
-            inner[n.out] = 1 + max((inner[i] for i in n.inputs
-                                    if i in members[b] and i in inner), default=0)
-        for b, r in rows.items():
-            r["depth"] = max(inner[o] for o in members[b])
+            lvs = r["levels"]
+            if lvs[0] is None or lv < lvs[0]:
+                lvs[0] = lv
+            if lvs[1] is None or lv > lvs[1]:
+                lvs[1] = lv
+            d = 0
+            for i in n.inputs:
+                if block_of.get(i) == b and inner[i] > d:
+                    d = inner[i]
+            d += 1
+            block_of[n.out] = b
+            inner[n.out] = d
+            if d > r["depth"]:
+                r["depth"] = d
         order = sorted(rows, key=lambda b: (rows[b]["levels"][0], b))
-        return [{"block": b, **rows[b]} for b in order]
+        return [{"block": b, "neurons": rows[b]["neurons"], "synapses": rows[b]["synapses"],
+                 "levels": rows[b]["levels"], "depth": rows[b]["depth"]} for b in order]
 
     # -- histograms
-    fanin = Counter(n.fanin for n in netlist.neurons)
-    weights = Counter(abs(w) for n in netlist.neurons for w in n.weights)
+    fanin = Counter(n.fanin for n in neurons)
+    weights = Counter(abs(w) for n in neurons for w in n.weights)
+    per_level = Counter(level[n.out] for n in neurons)
 
-    # -- cones of the output bits
-    cone_of = {}
-    for n in netlist.neurons:
-        neurons, inputs = {n.out}, set()
-        for i in n.inputs:
-            if i in cone_of:
-                neurons |= cone_of[i][0]
-                inputs |= cone_of[i][1]
-            elif i not in (CONST0, CONST1):
-                inputs.add(i)
-        cone_of[n.out] = (frozenset(neurons), frozenset(inputs))
-    outputs = []
-    for bus, nets in netlist.outputs.items():
-        for bit, net in enumerate(nets):
-            if net in cone_of:
-                cone_neurons, cone_inputs = cone_of[net]
-                blocks = Counter(_top_block(by_out[o].block) for o in cone_neurons)
-                driver = names[net]
-            else:
-                cone_neurons, cone_inputs = frozenset(), frozenset({net} - {CONST0, CONST1})
-                blocks, driver = Counter(), names[net]
-            outputs.append({
-                "bit": f"{bus}[{bit}]",
-                "driver": driver,
-                "level": level.get(net, 0),
-                "cone_neurons": len(cone_neurons),
-                "cone_blocks": dict(sorted(blocks.items(), key=lambda kv: (-kv[1], kv[0]))),
-                "inputs": _ranges(sorted((names[i] for i in cone_inputs), key=_bit_key)),
-            })
     return {
         "top": netlist.name,
-        "neurons": len(netlist.neurons),
-        "synapses": sum(n.fanin for n in netlist.neurons),
+        "neurons": len(neurons),
+        "synapses": sum(n.fanin for n in neurons),
         "depth": depth,
         "stages": stages,
         "cuts": cuts,
-        "neurons_per_level": [sum(1 for n in netlist.neurons if level[n.out] == lv)
-                              for lv in range(1, depth + 1)],
+        "neurons_per_level": [per_level.get(lv, 0) for lv in range(1, depth + 1)],
         "per_stage": stage_rows,
         "pipeline_registers": sum(regs_after.values()) if stages else 0,
         "blocks": block_rows(_top_block),
         "block_paths": block_rows(lambda b: b or "(top)"),
         "fanin_histogram": {str(k): v for k, v in sorted(fanin.items())},
         "weight_histogram": {str(k): v for k, v in sorted(weights.items())},
-        "stage_blocks": stage_blocks(netlist, stages),
-        "outputs": outputs,
+        "stage_blocks": _stage_blocks(netlist, level, stage_at),
+        "outputs": _output_cones(netlist, level, names),
     }
+
+
+def _stage_lookup(cuts):
+    """``level -> stage`` (:func:`stage_of_level`), memoised per level."""
+    memo = {}
+
+    def stage_at(lv):
+        s = memo.get(lv)
+        if s is None:
+            s = memo[lv] = stage_of_level(lv, cuts)
+        return s
+    return stage_at
+
+
+def _output_cones(netlist: Netlist, level, names) -> list[dict]:
+    """For every output bit: driver, level, cone size, contributing top blocks, input bits.
+
+    The cones are bitsets over the output bits, 64 at a time: one ``uint64`` word per net,
+    propagated from the outputs back to the inputs level by level (numpy, one gather and
+    one segmented OR per level). Time O(synapses * ceil(output bits / 64)), memory
+    O(nets + synapses); a net's word says which of the 64 output bits it reaches.
+    """
+    import numpy as np
+
+    neurons = netlist.neurons
+    bits = [(f"{bus}[{b}]", net) for bus, nets in netlist.outputs.items()
+            for b, net in enumerate(nets)]
+    if not bits:
+        return []
+    size = max([netlist.net_count, 2] + [net + 1 for _, net in bits])
+    outs = np.fromiter((n.out for n in neurons), dtype=np.int64, count=len(neurons))
+    fanins = np.fromiter((n.fanin for n in neurons), dtype=np.int64, count=len(neurons))
+    lv_of = np.fromiter((level[n.out] for n in neurons), dtype=np.int64, count=len(neurons))
+    src = np.fromiter((i for n in neurons for i in n.inputs), dtype=np.int64,
+                      count=int(fanins.sum()))
+    dst = np.repeat(outs, fanins)
+    dst_lv = np.repeat(lv_of, fanins)
+    # synapses grouped by the reading neuron's level (deepest first), sources sorted in each
+    order = np.lexsort((src, -dst_lv))
+    src, dst, dst_lv = src[order], dst[order], dst_lv[order]
+    plan = []  # per level: (dst of its synapses, segment starts, distinct sources)
+    if len(src):
+        cut = np.flatnonzero(np.diff(dst_lv)) + 1
+        for a, b in zip(np.r_[0, cut], np.r_[cut, len(src)]):
+            s = src[a:b]
+            starts = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+            plan.append((dst[a:b], starts, s[starts]))
+
+    # neurons by top block (for the per-block counts), the input bits
+    block_names = sorted({_top_block(n.block) for n in neurons})
+    block_id = {b: k for k, b in enumerate(block_names)}
+    bid = np.fromiter((block_id[_top_block(n.block)] for n in neurons), dtype=np.int64,
+                      count=len(neurons))
+    by_block = np.argsort(bid, kind="stable")
+    block_outs = outs[by_block]
+    block_starts = np.searchsorted(bid[by_block], np.arange(len(block_names)))
+    block_ends = np.r_[block_starts[1:], len(neurons)].astype(np.int64)
+    input_nets = np.array(sorted(netlist.input_nets() - {CONST0, CONST1}), dtype=np.int64)
+
+    def columns(words, width):
+        """``words`` (uint64) as a (len, width) 0/1 matrix, column k = bit k."""
+        as_bytes = np.ascontiguousarray(words.astype("<u8")).view(np.uint8)
+        return np.unpackbits(as_bytes.reshape(-1, 8), axis=1, bitorder="little")[:, :width]
+
+    result = []
+    for base in range(0, len(bits), 64):
+        chunk = bits[base:base + 64]
+        mask = np.zeros(size, dtype=np.uint64)
+        for k, (_, net) in enumerate(chunk):
+            mask[net] |= np.uint64(1 << k)
+        for d, starts, usrc in plan:
+            mask[usrc] |= np.bitwise_or.reduceat(mask[d], starts)
+        width = len(chunk)
+        per_block = np.zeros((len(block_names), width), dtype=np.int64)
+        if len(neurons):
+            reached = columns(mask[block_outs], width)
+            for j, (a, b) in enumerate(zip(block_starts, block_ends)):
+                per_block[j] = reached[a:b].sum(axis=0, dtype=np.int64)
+            del reached
+        cone_sizes = per_block.sum(axis=0)
+        reach = columns(mask[input_nets], width) if len(input_nets) else None
+        for k, (bit, net) in enumerate(chunk):
+            counts = {block_names[j]: int(c) for j, c in enumerate(per_block[:, k]) if c}
+            inputs = ([] if reach is None else
+                      [names[int(i)] for i in input_nets[np.flatnonzero(reach[:, k])]])
+            result.append({
+                "bit": bit,
+                "driver": names[net],
+                "level": level.get(net, 0),
+                "cone_neurons": int(cone_sizes[k]),
+                "cone_blocks": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+                "inputs": _ranges(sorted(inputs, key=_bit_key)),
+            })
+    return result
 
 
 def _bit_key(name):
@@ -287,12 +373,15 @@ def write_plots(info: dict, directory) -> list[Path]:
 
 def stage_blocks(netlist: Netlist, stages: int) -> dict:
     """``{stage: {top block: neurons}}`` (keys as strings, JSON-ready)."""
-    level = netlist.levels()
-    cuts = cut_levels(netlist.depth(), stages)
+    return _stage_blocks(netlist, netlist.levels(),
+                         _stage_lookup(cut_levels(netlist.depth(), stages)))
+
+
+def _stage_blocks(netlist, level, stage_at):
     out = defaultdict(Counter)
     for n in netlist.neurons:
-        out[str(stage_of_level(level[n.out], cuts))][_top_block(n.block)] += 1
-    return {s: dict(c) for s, c in sorted(out.items())}
+        out[stage_at(level[n.out])][_top_block(n.block)] += 1
+    return {s: dict(c) for s, c in sorted((str(k), c) for k, c in out.items())}
 
 
 def schematic_svg(netlist: Netlist, *, limit=SCHEMATIC_LIMIT) -> str:
@@ -389,16 +478,31 @@ def schematic_svg(netlist: Netlist, *, limit=SCHEMATIC_LIMIT) -> str:
 
 # --------------------------------------------------------------------------- directory
 
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection inside: loading or analysing a big netlist makes
+    millions of small containers that cannot form cycles, and Python's collector would
+    rescan all of them again and again (a third of the time of loading one)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def design_netlists(directory):
     """``[(netlist, stages)]`` of a design directory: its netlist, or for a time-multiplexed
     design every layer datapath (``datapath.json``)."""
     from .report import load_design, load_report
     report = load_report(directory)
-    if report.get("form") != "time-multiplexed":
-        design, _ = load_design(directory)
-        return [(design.netlist, design.stages)]
-    specs = json.loads((Path(directory) / "datapath.json").read_text())
-    return [(Netlist.from_dict(d["netlist"]), d["stages"]) for d in specs.values()]
+    with _gc_paused():
+        if report.get("form") != "time-multiplexed":
+            design, _ = load_design(directory)
+            return [(design.netlist, design.stages)]
+        specs = json.loads((Path(directory) / "datapath.json").read_text())
+        return [(Netlist.from_dict(d["netlist"]), d["stages"]) for d in specs.values()]
 
 
 def inspect_directory(directory, *, plots=True, schematic=None):

@@ -174,3 +174,27 @@ def test_verify_of_a_wide_block_uses_random_vectors(tmp_path, capsys):
     assert "200000 vectors bit-exact" in capsys.readouterr().out
     assert main(["verify", str(out), "--sim", "torch", "--vectors", "5000"]) == 0
     assert "5000 vectors bit-exact" in capsys.readouterr().out
+
+
+def test_verify_exhaustive_records_ranges_and_finds_a_broken_neuron(tmp_path, capsys):
+    out = tmp_path / "mul"
+    assert main(["generate", "fmul", "--format", "e5m2", "-o", str(out), "--quiet"]) == 0
+    assert main(["verify", str(out), "--exhaustive", "--device", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pass"] and result["vectors"] == 65536 and result["proved_vectors"] == 65536
+    assert main(["verify", str(out), "--exhaustive", "--range", "0x100:0x80"]) == 2
+    assert "--range 0x100:0x80 is outside" in capsys.readouterr().err
+    # break one neuron in netlist and Verilog alike: the sweep must name a mismatch in hex
+    from spikegate.gen.netlist import Netlist
+    from spikegate.hdl.design import Design
+    report = json.loads((out / "report.json").read_text())
+    spec = json.loads((out / "netlist.json").read_text())
+    spec["neurons"][-1]["threshold"] += 1
+    (out / "netlist.json").write_text(json.dumps(spec))
+    (out / report["verilog"]).write_text(Design(Netlist.from_dict(spec), top=report["top"]).verilog)
+    assert main(["verify", str(out), "--exhaustive", "--range", "0:0x4000", "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["mismatches"] > 0 and "0x" in result["first"][0]
+    runs = json.loads((out / "exhaustive.json").read_text())
+    assert [r["mismatches"] > 0 for r in runs["ranges"]] == [False, True]
+    assert runs["proved_vectors"] == 65536
