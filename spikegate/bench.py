@@ -17,6 +17,13 @@ NEXUS = {"fp8-mul": (907, 84), "fp8-add": (1559, 106)}
 #: Issue targets for E4M3: neurons, depth.
 TARGETS = {"fp8-mul": (300, 20), "fp8-add": (500, 25)}
 REPORT = Path("reports/structure.md")
+#: NEXUS's wide float units, measured on its own code (neuron evaluations per operation;
+#: levels where known) and the issue's targets (neurons, levels).
+NEXUS_FLOAT = {("fadd", "fp32"): "5,734 / 332 levels", ("fmul", "fp32"): "21,416",
+               ("fadd", "fp16"): "2,726", ("fmul", "fp16"): "none (an FP32 product rounded)"}
+FLOAT_TARGETS = {("fadd", "fp32"): (1150, 33), ("fmul", "fp32"): (2140, None),
+                 ("fadd", "fp16"): (545, None)}
+FLOAT_FORMATS = ("e4m3", "e5m2", "fp16", "bf16", "fp32")
 
 
 def structure_rows():
@@ -36,13 +43,61 @@ def structure_rows():
     return rows
 
 
+def float_rows():
+    """Every any-format float unit (default variant, torch policy) on the named formats."""
+    from .sim.units import FLOAT_OPS, build_unit
+    rows = []
+    for op in (*FLOAT_OPS, "fconvert"):
+        for fmt in FLOAT_FORMATS:
+            pairs = [(fmt, None)] if op != "fconvert" else [
+                (fmt, to) for to in FLOAT_FORMATS if to != fmt]
+            for src, to in pairs:
+                s = build_unit(op, fmt=src, to=to).stats()
+                rows.append({"unit": op, "format": src, "to": to,
+                             **{k: s[k] for k in ("neurons", "synapses", "depth", "max_fanin",
+                                                  "max_weight")}})
+    return rows
+
+
+def _float_markdown(rows):
+    lines = ["", "# Any-format float units", "",
+             "`spikegate generate fadd|fsub|fmul|fdiv|fsqrt --format F` and `fconvert --format "
+             "A --to B` (default variant, torch policy; on E4M3/E5M2 the registry serves fadd/"
+             "fmul with the FP8 architectures above). NEXUS figures are neuron evaluations per "
+             "operation measured on its code.", "",
+             "| unit | format | neurons | synapses | depth | max fan-in | max weight | NEXUS | "
+             "target neurons / depth |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["unit"] == "fconvert":
+            continue
+        key = (r["unit"], r["format"])
+        t = FLOAT_TARGETS.get(key)
+        target = "" if t is None else f"<= {t[0]:,}" + (f" / <= {t[1]}" if t[1] else "")
+        lines.append(f"| {r['unit']} | {r['format']} | {r['neurons']:,} | {r['synapses']:,} | "
+                     f"{r['depth']} | {r['max_fanin']} | {r['max_weight']} | "
+                     f"{NEXUS_FLOAT.get(key, '')} | {target} |")
+    lines += ["", "Conversions (`fconvert`, neurons / depth; rows: from, columns: to):", "",
+              "| from \\ to | " + " | ".join(FLOAT_FORMATS) + " |",
+              "|---" * (len(FLOAT_FORMATS) + 1) + "|"]
+    conv = {(r["format"], r["to"]): r for r in rows if r["unit"] == "fconvert"}
+    for src in FLOAT_FORMATS:
+        cells = ["-" if src == to else "{} / {}".format(conv[src, to]["neurons"],
+                                                        conv[src, to]["depth"])
+                 for to in FLOAT_FORMATS]
+        lines.append(f"| {src} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _markdown(rows):
     lines = ["# FP8 unit structure", "",
              "Produced by `spikegate bench structure` (do not edit by hand). Variants "
              "(`spikegate generate fp8-mul --variant ...`): `default` (few levels, wide "
              "neurons), `shallow` (multiplier in five levels: every rounding decision one "
              "threshold on the significand product), `lean` (neurons of fan-in <= 4 in "
-             "gate-level structures, for FPGA LUTs; see reports/synth.md).", "",
+             "gate-level structures, for FPGA LUTs; see reports/synth.md). Every FP8 unit "
+             "rounds through the one rounding block (`gen/float_round.py: round_pack`); moving "
+             "them onto it changed no figure of this table (the pack neurons' weights moved, "
+             "their number, fan-in and the depth did not).", "",
              "| unit | variant | format | policy | neurons | synapses | depth | max fan-in "
              "| max weight | max threshold | NEXUS neurons / depth | target neurons / depth |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -62,6 +117,7 @@ def _markdown(rows):
         if r["policy"] == "torch":
             blocks = ", ".join(f"{k} {v}" for k, v in r["neurons_per_block"].items())
             lines.append(f"- {r['unit']} {r['variant']} {r['format']}: {blocks}")
+    lines += _float_markdown(float_rows())
     return "\n".join(lines) + "\n"
 
 
