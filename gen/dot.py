@@ -51,16 +51,10 @@ from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist, check_name
 
 __all__ = ["build_mac", "build_mac_finish", "acc_width", "build_dot", "build_linear",
            "build_relu", "relu_bits", "resolve_modes", "exact_dot_into", "tree_pairs",
-           "check_codes_list", "one_code", "DIGIT"]
+           "check_codes_list", "DIGIT"]
 
 #: Radix of the second shifter stage: exponents split as ``e = DIGIT*h + l``.
 DIGIT = 8
-
-
-def one_code(fmt) -> int:
-    """The FP8 code of 1.0."""
-    fmt = get_format(fmt)
-    return fmt.bias << fmt.man_bits
 
 
 def check_codes_list(values, n, what):
@@ -248,7 +242,7 @@ def build_mac(k, fmt="e4m3", *, total, bias=False, name=None) -> Netlist:
         if bias:
             with b.block("bias"):
                 Bf = unpack(b, fmt, b.input("bias", 8))
-                One = unpack(b, fmt, b.const(one_code(fmt), 8))
+                One = unpack(b, fmt, b.const(fmt.one_code, 8))
                 exact_dot_into(b, heap, fmt, Bf, One, sp)
         acc = []
         for bus, width in _acc_buses(W):
@@ -306,7 +300,7 @@ def _exact_dot(b, fmt, xs, ws, bias, out, policy, *, name="dot"):
                     _const_bias(b, heap, fmt, bias, sp)
                 else:
                     Bf = unpack(b, fmt, bias)
-                    One = unpack(b, fmt, b.const(one_code(fmt), 8))
+                    One = unpack(b, fmt, b.const(fmt.one_code, 8))
                     exact_dot_into(b, heap, fmt, Bf, One, sp)
         return _finish_exact(b, fmt, heap, sp, out, policy)
 

@@ -23,7 +23,7 @@ from ..golden.formats import get_format as get_out_format
 from .arith import add_sub
 from .builder import NetlistBuilder
 from .fp8.adder import GUARD_BITS, sum_specials, swap_and_align
-from .float_round import COMPACT_WIDTH, round_pack
+from .float_round import COMPACT_WIDTH, round_pack, xor_sign
 from .float_unit import float_unit_netlist
 from .linear_form import Lin, bus_value
 from .netlist import CONST0, UNBOUNDED, Bounds, Netlist
@@ -155,13 +155,13 @@ def float_add(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="add",
 
 def fp8_product(b: NetlistBuilder, fmt8, out, policy, X, W):
     """``round(x * w)`` into ``out`` from unpacked FP8 operands (:class:`Fp8Fields`)."""
-    from .fp8.multiplier import _xor_spec, significand_product
+    from .fp8.multiplier import significand_product
     out = get_out_format(out)
     M8 = fmt8.man_bits
     with b.block("product"):
         pbits, pform = significand_product(b, X, W)
     with b.block("special"):
-        sign = _xor_spec(b, X.sign, W.sign)
+        sign = xor_sign(b, X.sign, W.sign)
         nan = [X.nan, W.nan]
         if fmt8.has_inf:
             for P, Q in ((X, W), (W, X)):

@@ -37,7 +37,7 @@ from .arith import pad, sub
 from .builder import NetlistBuilder
 from .count import thermometer_to_binary
 from .float_add import unpack_float
-from .float_round import or_net, round_pack
+from .float_round import or_net, round_pack, xor_sign
 from .float_unit import float_unit_netlist
 from .gates import mux, nor
 from .linear_form import Lin, bus_value
@@ -79,11 +79,6 @@ def normalise(b: NetlistBuilder, sig, *, top_one=False):
         out.append(or_net(b, terms, "nb"))
     la = thermometer_to_binary(b, z[1:p], name="lz")
     return tuple(out), la
-
-
-def _xor_sign(b, x, y):
-    both = b.neuron([(x, 1), (y, 1)], threshold=2, name="ss")
-    return Lin([(x, 1), (y, 1), (both, -2)]), 1
 
 
 def _nonzero_both(b, r, d, name):
@@ -133,7 +128,7 @@ def float_div(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="div",
             flush = umax + n + 2                     # pushes u below -(n + 1): result 0
             scale = scale - Lin([(A.zero, flush), (B.inf, flush)])
         with b.block("special"):
-            sign = _xor_sign(b, A.sign, B.sign)
+            sign = xor_sign(b, A.sign, B.sign)
             nan = [A.nan, B.nan, b.neuron([(A.zero, 1), (B.zero, 1)], threshold=2,
                                           name="zz")]
             if fmt.has_inf:

@@ -22,7 +22,6 @@ from functools import lru_cache
 
 from ..golden.dot import get_out_format
 from .builder import NetlistBuilder
-from .dot import one_code
 from .float_add import float_add, float_convert, fp8_product
 from .fp8.fields import unpack
 
@@ -97,7 +96,7 @@ def fp_dot(b: NetlistBuilder, fmt, xs, ws, bias, out, policy, *, accum, order, n
                     bt = tuple(bias)
                 else:
                     Bf = unpack(b, fmt, bias)
-                    One = unpack(b, fmt, b.const(one_code(fmt), 8))
+                    One = unpack(b, fmt, b.const(fmt.one_code, 8))
                     bt = fp8_product(b, fmt, acc, acc_policy, Bf, One)
             total = add(total, bt, "bias_add")
         if out.name == acc.name:
@@ -105,7 +104,7 @@ def fp_dot(b: NetlistBuilder, fmt, xs, ws, bias, out, policy, *, accum, order, n
         with b.block("convert"):
             if use_fp8:                                  # exact widening (or fp8 -> fp8)
                 F = unpack(b, fmt, total)
-                One = unpack(b, fmt, b.const(one_code(fmt), 8))
+                One = unpack(b, fmt, b.const(fmt.one_code, 8))
                 return fp8_product(b, fmt, out, policy, F, One)
             return float_convert(b, acc, out, policy, total)
 

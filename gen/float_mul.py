@@ -20,11 +20,10 @@ from __future__ import annotations
 from ..golden.formats import get_format
 from .builder import NetlistBuilder
 from .float_add import unpack_float
-from .float_round import COMPACT_WIDTH, round_pack
+from .float_round import COMPACT_WIDTH, round_pack, xor_sign
 from .float_unit import float_unit_netlist
 from .gates import and_
 from .heap import BitHeap
-from .linear_form import Lin
 from .netlist import CONST0, UNBOUNDED, Bounds, Netlist
 
 __all__ = ["float_mul", "significand_product", "column_count", "block_add",
@@ -114,8 +113,7 @@ def float_mul(b: NetlistBuilder, fmt, policy, a_bits, b_bits, *, name="mul"):
             pbits = significand_product(b, A.sig_bits, B.sig_bits,
                                         compress="counter" if wide else "dadda")
         with b.block("special"):
-            both = b.neuron([(A.sign, 1), (B.sign, 1)], threshold=2, name="ss")
-            sign = Lin([(A.sign, 1), (B.sign, 1), (both, -2)]), 1
+            sign = xor_sign(b, A.sign, B.sign)
             nan = [A.nan, B.nan]
             if fmt.has_inf:          # inf * 0: one literal AND on the raw bits each way
                 for X, Y in ((A, B), (B, A)):

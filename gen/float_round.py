@@ -94,6 +94,13 @@ def sign_spec(net):
     return Lin.net(net), 1
 
 
+def xor_sign(b: NetlistBuilder, x, y):
+    """The sign ``x xor y`` of a product or quotient as ``(form, threshold)``: one AND
+    neuron, the XOR folded into the output neuron that reads it."""
+    both = b.neuron([(x, 1), (y, 1)], threshold=2, name="ss")
+    return Lin([(x, 1), (y, 1), (both, -2)]), 1
+
+
 def _or(b, nets, name):
     nets = [n for n in nets if n != CONST0]
     if not nets:
@@ -208,7 +215,7 @@ def staged_select(b: NetlistBuilder, sig, scale: Lin, M, *, sig_form=None, msb_m
             yge = [sig_form.ge(b, 1 << j, name="yge") for j in range(n)]
         else:
             yge = [or_(b, *sig[j:]) for j in range(n)]
-        Ac, Cc, Gc, Tc = {}, {}, {}, {}
+        Cc, Gc, Tc = {}, {}, {}
 
         def A(k):                                       # [Y >= 2^(k+M)]
             if k <= d_lo:

@@ -102,7 +102,7 @@ def decode_out(out, codes) -> np.ndarray:
     return codes.astype(np.uint32).view(np.float32).astype(np.float64)
 
 
-def _fields(fmt: Fp8Format, codes):
+def _fields(fmt: FloatFormat, codes):
     """Vectorised (sign, significand, effective exponent, nan, inf, zero) of FP8 codes."""
     c = np.asarray(codes, dtype=np.int64)
     M, E = fmt.man_bits, fmt.exp_bits

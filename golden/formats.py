@@ -136,6 +136,11 @@ class FloatFormat:
         return (self.exp_all << self.man_bits) | (1 << (self.man_bits - 1))
 
     @property
+    def one_code(self) -> int:
+        """Code of ``1.0``."""
+        return self.bias << self.man_bits
+
+    @property
     def max_value(self) -> Fraction:
         """Largest finite value, exactly."""
         f, m = self.max_code >> self.man_bits, self.max_code & ((1 << self.man_bits) - 1)

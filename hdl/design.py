@@ -8,8 +8,6 @@ a header that states the structure it came from.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,11 +15,12 @@ from pathlib import Path
 from amaranth.back import verilog
 
 from ..gen.netlist import Netlist, check_name
+from .atomic import write_directory
 from .elaborate import NetlistComponent
 from .pipeline import cut_levels
 from .verilog import netlist_to_verilog
 
-__all__ = ["Design", "write_atomically", "BACKENDS"]
+__all__ = ["Design", "BACKENDS"]
 
 BACKENDS = ("direct", "amaranth")
 
@@ -126,35 +125,5 @@ class Design:
             "netlist.json": json.dumps(self.netlist.to_dict(), indent=1) + "\n",
         }
         files.update(extra_files or {})
-        write_atomically(directory, files)
+        write_directory(directory, files)
         return directory / f"{self.top}.v"
-
-
-def write_atomically(directory: Path, files: dict[str, str]):
-    """Replace ``directory`` by one holding exactly ``files``, all at once."""
-    directory = Path(directory)
-    parent = directory.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=parent))
-    except OSError as exc:
-        raise OSError(f"cannot write to {parent}: {exc.strerror}; choose a writable "
-                      f"output directory with -o") from None
-    try:
-        for name, text in files.items():
-            (staging / name).write_text(text)
-        if directory.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=parent))
-            os.rename(directory, old / "d")
-            os.rename(staging, directory)
-            _rmtree(old)
-        else:
-            os.rename(staging, directory)
-    except BaseException:
-        _rmtree(staging)
-        raise
-
-
-def _rmtree(path):
-    import shutil
-    shutil.rmtree(path, ignore_errors=True)

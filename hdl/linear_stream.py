@@ -244,7 +244,7 @@ class MacLayerSpec:
     name: str = "layer"
 
     def __post_init__(self):
-        from ..gen.dot import one_code
+        from ..golden.formats import get_format
         self.k = self.mac.meta["in_features"]
         self.in_features = len(self.weights[0])
         self.out_features = len(self.weights)
@@ -253,7 +253,7 @@ class MacLayerSpec:
         self.stages = 0
         self.lanes = 1
         self.groups = self.out_features * (self.chunks + 1)
-        self._one = one_code(self.mac.meta["format"])
+        self._one = get_format(self.mac.meta["format"]).one_code
         if (self.bias is None) != ("bias" not in self.mac.inputs):
             raise ValueError("bias given for a MAC without a bias port (or the reverse)")
         check_name(self.name, "layer name")

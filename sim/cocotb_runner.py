@@ -86,7 +86,7 @@ def _nbytes(width: int) -> int:
     return max(1, (width + 7) // 8)
 
 
-def _to_rows(values: Any, width: int, name: str) -> np.ndarray:
+def to_rows(values: Any, width: int, name: str) -> np.ndarray:
     """Values (bit patterns; negatives = two's complement) -> (N, nbytes) little-endian bytes."""
     a = np.asarray(values)
     if a.ndim == 0:
@@ -125,7 +125,7 @@ def _to_rows(values: Any, width: int, name: str) -> np.ndarray:
     return u.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :nb].copy()
 
 
-def _from_rows(rows: np.ndarray, width: int) -> np.ndarray:
+def from_rows(rows: np.ndarray, width: int) -> np.ndarray:
     """(N, nbytes) little-endian bytes -> uint64 array (width <= 64) or object array."""
     n, nb = rows.shape
     if width <= 64:
@@ -185,7 +185,7 @@ def lanes_wrapper(top: str, ports: Mapping[str, tuple[str, int]], lanes: int, *,
 # --------------------------------------------------------------------------- cocotb runners
 
 
-def _make_runner(simulator: str) -> Any:
+def make_runner(simulator: str) -> Any:
     """A cocotb_tools runner for *simulator*, with the tool located by :mod:`.toolchain`."""
     from cocotb_tools import runner as ctr
 
@@ -217,7 +217,7 @@ def _make_runner(simulator: str) -> Any:
 
 
 @contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def locked(directory: Path) -> Iterator[None]:
     """Serialize runs that share a build directory (parallel pytest workers)."""
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as fh:
@@ -228,7 +228,7 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _log_tail(log: Path, lines: int = 40) -> str:
+def log_tail(log: Path, lines: int = 40) -> str:
     try:
         text = log.read_text(errors="replace").splitlines()
     except OSError:
@@ -250,7 +250,7 @@ def _build_excerpt(log: Path, first: int = 12) -> str:
     return "\n".join(diags[:first]) + more
 
 
-def _results(xml_path: Path) -> tuple[int, list[str]]:
+def read_results(xml_path: Path) -> tuple[int, list[str]]:
     """(testcases run, failure messages) from cocotb's results XML; (0, []) if unreadable."""
     try:
         root = ET.parse(xml_path).getroot()
@@ -296,7 +296,7 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
     missing), MismatchError, SimulationError (cocotb test did not run or complete).
     """
     check_simulator(simulator)
-    runner = _make_runner(simulator)  # fails early, with the fix, if the tool is missing
+    runner = make_runner(simulator)  # fails early, with the fix, if the tool is missing
 
     if latency < 0:
         raise ValueError(f"latency must be >= 0, got {latency}")
@@ -330,7 +330,7 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
         else:
             raise ValueError(f"hold port {name!r}={value} is not 1 bit wide: list it in ports")
 
-    rows = {k: _to_rows(vectors[k], w, k) for k, w in inputs.items()}
+    rows = {k: to_rows(vectors[k], w, k) for k, w in inputs.items()}
     counts = {k: r.shape[0] for k, r in rows.items()}
     if len(set(counts.values())) > 1:
         raise ValueError(f"vector arrays differ in length: {counts}")
@@ -345,7 +345,7 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
         # Out-of-range expected values are reported by assert_bit_exact below; they are
         # left out of the testbench's own check.
         try:
-            exp_rows[k] = _to_rows(a, outputs[k], k)
+            exp_rows[k] = to_rows(a, outputs[k], k)
         except ValueError:
             pass
 
@@ -365,8 +365,8 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
     build_dir = (Path(build_root) / f"{top}-{digest}"
                  / (simulator + ("-waves" if waves_on else ""))).resolve()
 
-    with _locked(build_dir):
-        build_seconds = _build(runner, simulator, build_dir, sources, wrapper, toplevel,
+    with locked(build_dir):
+        build_seconds = build_simulation(runner, simulator, build_dir, sources, wrapper, toplevel,
                                key_src, waves_on, build_args)
 
         vec_file, out_file, results_xml, log_file = run_files(build_dir, "vectors", "outputs")
@@ -382,25 +382,25 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
             runner, TESTBENCH_MODULE, toplevel, build_dir, results_xml, log_file,
             {_ENV_VAR: str(vec_file)}, _TB_FILE.name, waves=waves_on)
 
-        ran, failures = _results(results_xml)
+        ran, failures = read_results(results_xml)
         if ran == 0:
             raise SimulationError(
                 f"cocotb test did not run ({toplevel} on {simulator}"
-                f"{', ' + crash if crash else ''}); log {log_file}:\n{_log_tail(log_file)}")
+                f"{', ' + crash if crash else ''}); log {log_file}:\n{log_tail(log_file)}")
         if not out_file.exists():
             raise SimulationError(
                 f"cocotb test did not complete ({toplevel} on {simulator}): "
                 f"{'; '.join(failures) or crash or 'no outputs written'}; log {log_file}:\n"
-                f"{_log_tail(log_file)}")
+                f"{log_tail(log_file)}")
         with np.load(out_file, allow_pickle=False) as data:
-            got = {k: _from_rows(data[f"out:{k}"], w) for k, w in outputs.items()}
-            unknown = {k: _from_rows(data[f"xz:{k}"], w) for k, w in outputs.items()
+            got = {k: from_rows(data[f"out:{k}"], w) for k, w in outputs.items()}
+            unknown = {k: from_rows(data[f"xz:{k}"], w) for k, w in outputs.items()
                        if f"xz:{k}" in data.files}
             stats = json.loads(str(data["__stats__"]))
 
     if expected:
         try:
-            assert_bit_exact({k: _from_rows(r, inputs[k]) for k, r in rows.items()}, got,
+            assert_bit_exact({k: from_rows(r, inputs[k]) for k, r in rows.items()}, got,
                              expected, unknown=unknown, widths={**inputs, **outputs},
                              context=f"{top} on {simulator}, {lanes} lanes")
         except MismatchError as e:
@@ -409,7 +409,7 @@ def run_vectors(*, verilog: Path | Sequence[Path], top: str, ports: Mapping[str,
     if failures or crash:
         raise SimulationError(
             f"cocotb test failed ({toplevel} on {simulator}): {'; '.join(failures) or crash}; "
-            f"log {log_file}:\n{_log_tail(log_file)}")
+            f"log {log_file}:\n{log_tail(log_file)}")
 
     if waves_on:
         wave = (build_dir / f"{toplevel}.fst") if simulator == "icarus" else build_dir / "dump.fst"
@@ -452,7 +452,7 @@ def run_testbench(runner: Any, module: str, toplevel: str, build_dir: Path, resu
     return time.perf_counter() - t0, crash
 
 
-def _build(runner: Any, simulator: str, build_dir: Path, sources: list[Path],
+def build_simulation(runner: Any, simulator: str, build_dir: Path, sources: list[Path],
            wrapper: str | None, toplevel: str, key_src: str, waves: bool,
            build_args: Sequence[str]) -> float:
     """Build into *build_dir* unless a build with the same key is already there."""

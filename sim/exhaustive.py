@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hdl.atomic import write_file
+
 __all__ = ["exhaustive_sweep", "record_sweep", "MAX_BITS"]
 
 MAX_BITS = 32
@@ -77,7 +79,5 @@ def record_sweep(directory, result, *, start, stop, top):
             covered += hi - end
             end = hi
     runs["proved_vectors"] = covered
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(runs, indent=1) + "\n")
-    tmp.replace(path)
+    write_file(path, json.dumps(runs, indent=1) + "\n")
     return runs

@@ -40,7 +40,7 @@ def simulate(design: Design, inputs: dict, *, engine, expected=None, lanes=16, w
         from .amaranth_sim import run_amaranth
         return run_amaranth(design, inputs)
     from .cocotb_runner import run_vectors
-    source = Path(verilog_file) if verilog_file else _source_file(design, Path(build_root))
+    source = Path(verilog_file) if verilog_file else source_file(design, Path(build_root))
     result = run_vectors(
         verilog=source, top=design.top, ports=design.ports, vectors=inputs, simulator=engine,
         latency=design.latency, hold={"valid_in": 1} if design.latency else None,
@@ -52,7 +52,7 @@ def simulate(design: Design, inputs: dict, *, engine, expected=None, lanes=16, w
     return outputs
 
 
-def _source_file(design, build_root):
+def source_file(design, build_root):
     text = design.verilog
     source = build_root / "src" / f"{design.top}-{hashlib.sha1(text.encode()).hexdigest()[:10]}.v"
     if not source.exists():

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cocotb_runner import (SimulationError, _build, _from_rows, _locked, _log_tail,
-                            _make_runner, _results, _to_rows, run_files,
+from .cocotb_runner import (SimulationError, build_simulation, from_rows, locked, log_tail,
+                            make_runner, read_results, to_rows, run_files,
                             run_testbench)
 from .toolchain import check_simulator
 
@@ -41,23 +41,23 @@ def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payload
                build_args=()) -> StreamResult:
     """Stream ``payloads`` (ints of ``in_width`` bits) through ``top``; outputs in order."""
     check_simulator(simulator)
-    runner = _make_runner(simulator)
+    runner = make_runner(simulator)
     payloads = np.asarray(list(payloads), dtype=object)
     n = len(payloads)
     if n == 0:
         raise ValueError("no vectors to stream")
-    rows = _to_rows(payloads, in_width, "i__payload")
+    rows = to_rows(payloads, in_width, "i__payload")
     digest = hashlib.sha256(json.dumps({"top": top, "text": verilog, "args": list(build_args),
                                         "tb": 1}).encode()).hexdigest()[:12]
     build_dir = (Path(build_root) / f"{top}-{digest}" / simulator).resolve()
-    with _locked(build_dir):
+    with locked(build_dir):
         src = build_dir / f"{top}.v"
         if not src.exists() or src.read_text() != verilog:
             src.write_text(verilog)
         args = list(build_args)
         if simulator == "verilator":
             args += ["-Wno-fatal"]
-        build_seconds = _build(runner, simulator, build_dir, [src], None, top,
+        build_seconds = build_simulation(runner, simulator, build_dir, [src], None, top,
                                json.dumps([verilog, args]), False, args)
         vec_file, out_file, results_xml, log_file = run_files(build_dir, "stream", "stream_out")
         cfg = {"n": n, "in_width": in_width, "out_width": out_width, "seed": seed,
@@ -67,14 +67,14 @@ def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payload
         sim_seconds, crash = run_testbench(
             runner, TESTBENCH_MODULE, top, build_dir, results_xml, log_file,
             {"SPIKEGATE_STREAM": str(vec_file)}, _TB_FILE.name)
-        ran, failures = _results(results_xml)
+        ran, failures = read_results(results_xml)
         if ran == 0 or not out_file.exists() or failures:
             raise SimulationError(
                 f"stream test of {top} on {simulator} failed "
                 f"({'; '.join(failures) or crash or 'no outputs'}); log {log_file}:\n"
-                f"{_log_tail(log_file)}")
+                f"{log_tail(log_file)}")
         with np.load(out_file, allow_pickle=False) as data:
-            out = _from_rows(data["out"], out_width)
+            out = from_rows(data["out"], out_width)
             xz = data["xz"]
             stats = json.loads(str(data["__stats__"]))
     if xz.any():

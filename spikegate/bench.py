@@ -126,14 +126,14 @@ def cocotb_speed(simulators=("verilator", "icarus"), stages=0):
     from .hdl.design import Design
     from .sim.cocotb_runner import run_vectors
     from .sim.regress import exhaustive_inputs, golden_outputs
-    from .sim.run import _source_file
+    from .sim.run import source_file
     from .sim.units import build_unit
     design = Design(build_unit("fp8-mul", fmt="e4m3"), stages=stages)
     inputs = exhaustive_inputs(design.netlist)
     expected = golden_outputs(design.netlist, inputs)
     rows = []
     for sim in simulators:
-        result = run_vectors(verilog=_source_file(design, Path("build/sim")), top=design.top,
+        result = run_vectors(verilog=source_file(design, Path("build/sim")), top=design.top,
                              ports=design.ports, vectors=inputs, simulator=sim,
                              latency=design.latency, expected=expected,
                              hold={"valid_in": 1} if stages else None)

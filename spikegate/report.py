@@ -9,11 +9,10 @@ per-stage and per-block tables of :mod:`spikegate.inspect`; ``synth`` re-renders
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from . import __version__
+from .hdl.atomic import write_file
 
 __all__ = ["load_report", "load_design", "write_report_files", "report_markdown", "fusesoc_core",
            "generate_command", "SCHEMA_VERSION"]
@@ -61,18 +60,6 @@ def load_design(directory):
     return design, verilog
 
 
-def _replace_file(path: Path, text: str):
-    """Write *text* to *path* atomically (temporary file in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report_files(directory, report: dict):
     """Rewrite ``report.json`` and ``report.md`` of a design directory (each atomically)."""
     directory = Path(directory)
@@ -83,8 +70,8 @@ def write_report_files(directory, report: dict):
         info = analyze(netlist, stages)
     except (OSError, ValueError, KeyError):
         pass
-    _replace_file(directory / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
-    _replace_file(directory / "report.md", report_markdown(report, info))
+    write_file(directory / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_file(directory / "report.md", report_markdown(report, info))
 
 
 def generate_command(report: dict) -> str:

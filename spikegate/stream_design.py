@@ -71,7 +71,7 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
                         force=False, command=None, extra=None) -> dict:
     """Generate the streamed design of ``layers`` into ``output`` (atomically); returns the
     report. ``mac=K``: exact layers use one MAC lane of ``K`` inputs per cycle."""
-    from .hdl.design import write_atomically
+    from .hdl.atomic import write_directory
     from .hdl.linear_stream import stream_verilog
     from .inspect import analyze
     from .model import stream_specs
@@ -119,7 +119,7 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
              f"{top}.core": fusesoc_core(report),
              "layers.json": json.dumps({"layers": [asdict(lay) for lay in layers]}) + "\n",
              "datapath.json": json.dumps(datapaths, indent=1) + "\n"}
-    write_atomically(out, files)
+    write_directory(out, files)
     return report
 
 

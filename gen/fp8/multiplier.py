@@ -13,13 +13,13 @@ from __future__ import annotations
 from ..builder import NetlistBuilder
 from ..gates import and_
 from ..netlist import UNBOUNDED, Bounds, Netlist
+from ..float_round import round_pack, xor_sign
+from ..linear_form import Lin
 from .fields import Fp8Fields, unpack
 from .formats import FP32, resolve
-from ..linear_form import Lin
-from ..float_round import round_pack
 from .widen import pack_exact
 
-__all__ = ["build_fp8_mul", "build_fp8_mul_fp32", "significand_product"]
+__all__ = ["build_fp8_mul", "build_fp8_mul_fp32", "significand_product", "mul_front"]
 
 
 def significand_product(b: NetlistBuilder, A: Fp8Fields, B: Fp8Fields):
@@ -42,12 +42,7 @@ def significand_product(b: NetlistBuilder, A: Fp8Fields, B: Fp8Fields):
     return bits, form
 
 
-def _xor_spec(b, x, y):
-    both = b.neuron([(x, 1), (y, 1)], threshold=2, name="ss")
-    return Lin([(x, 1), (y, 1), (both, -2)]), 1
-
-
-def _mul_front(b, fmt):
+def mul_front(b, fmt):
     a = b.input("a", 8)
     bb = b.input("b", 8)
     with b.block("unpack"):
@@ -55,7 +50,7 @@ def _mul_front(b, fmt):
     with b.block("product"):
         pbits, pform = significand_product(b, A, B)
     with b.block("special"):
-        sign = _xor_spec(b, A.sign, B.sign)
+        sign = xor_sign(b, A.sign, B.sign)
         nan = [A.nan, B.nan]
         if fmt.has_inf:  # inf * 0 is invalid: one literal AND on the raw bits each way
             for X, Y in ((A, B), (B, A)):
@@ -84,7 +79,7 @@ def build_fp8_mul(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist
     """
     fmt, policy = resolve(fmt, policy)
     b = NetlistBuilder(f"fp8_mul_{fmt.name}_{policy}", bounds=bounds)
-    A, B, pbits, pform, sign, nan = _mul_front(b, fmt)
+    A, B, pbits, pform, sign, nan = mul_front(b, fmt)
     M = fmt.man_bits
     with b.block("exponent"):
         scale = A.exponent() + B.exponent() - (fmt.bias + M + 1)
@@ -107,7 +102,7 @@ def build_fp8_mul_fp32(fmt, *, bounds: Bounds = UNBOUNDED) -> Netlist:
     """
     fmt, _ = resolve(fmt)
     b = NetlistBuilder(f"fp8_mul_fp32_{fmt.name}", bounds=bounds)
-    A, B, pbits, pform, sign, nan = _mul_front(b, fmt)
+    A, B, pbits, pform, sign, nan = mul_front(b, fmt)
     M = fmt.man_bits
     with b.block("exponent"):
         # value = P * 2^(Ea + Eb - 2*bias - 2*M)

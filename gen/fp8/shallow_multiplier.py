@@ -56,7 +56,7 @@ from ..builder import NetlistBuilder
 from ..netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .formats import overflow_code, resolve
 from ..linear_form import Lin
-from .multiplier import _mul_front
+from .multiplier import mul_front
 
 __all__ = ["build_fp8_mul_shallow", "DEFAULT_MAX_WEIGHT"]
 
@@ -319,7 +319,7 @@ def build_fp8_mul_shallow(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) ->
     """
     fmt, policy = resolve(fmt, policy)
     b = NetlistBuilder(f"fp8_mul_{fmt.name}_{policy}_shallow", bounds=bounds)
-    A, B, _, P, sign, nan = _mul_front(b, fmt)
+    A, B, _, P, sign, nan = mul_front(b, fmt)
     M = fmt.man_bits
     n = 2 * M + 2                                           # P < 2^n
     one = 1 << M
