@@ -94,7 +94,9 @@ def cmd_bench(args):
         from .bench_synth import run_synth_bench
         return run_synth_bench(args)
     from .bench import run_bench
-    return run_bench(args.what, json_out=args.json)
+    device = getattr(args, "device", None)
+    return run_bench(args.what, json_out=args.json,
+                     device=None if device in (None, "auto") else device)
 
 
 def build_parser():
@@ -160,7 +162,7 @@ def build_parser():
 
     bench = sub.add_parser("bench", help="print benchmark figures")
     bench.add_argument("what", choices=("structure", "cocotb", "engine", "synth", "depth",
-                                        "scale", "linear"))
+                                        "scale", "linear", "exhaustive"))
     from .engine_bench import add_engine_arguments
     add_engine_arguments(bench)
     from .bench_synth import add_synth_bench_arguments
