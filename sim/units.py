@@ -90,6 +90,10 @@ def _float_builder(op, name=None):
             fp8 = _FP8_BUILDERS[op]()
             if variant in fp8:
                 return fp8[variant](fmt, policy=policy, bounds=bounds)
+        if variant == "lean":
+            from ..gen import float_lean
+            fn = getattr(float_lean, f"build_{op}_lean")
+            return fn(fmt, policy=policy, bounds=bounds)
         if op == "fadd":
             from ..gen.float_add import build_fadd as fn
         elif op == "fsub":
@@ -124,6 +128,10 @@ def _float_variants(op):
         if fmt is not None and get_format(fmt).name in ("e4m3", "e5m2") \
                 and op in _FP8_BUILDERS:
             return tuple(_FP8_BUILDERS[op]())
+        if fmt is not None and get_format(fmt).name not in ("e4m3", "e5m2"):
+            from ..gen.float_lean import lean_supports
+            if lean_supports(op, fmt):          # fan-in <= 4 datapaths (FPGA LUTs)
+                return ("default", "lean")
         return ("default",)
     return variants
 
@@ -233,8 +241,38 @@ def _layer_specs():
                      layer("mlp"))]
 
 
+def _function_specs():
+    """The correctly rounded unary functions of the 8-bit formats (gen/float_function.py;
+    golden: the exact reference golden/functions.py; all 256 inputs)."""
+    from ..golden.functions import FUNCTIONS
+    text = {"exp": "e^a", "sigmoid": "1/(1+e^-a)", "tanh": "tanh(a)", "silu": "a*sigmoid(a)",
+            "gelu": "a/2*(1+erf(a/sqrt2))", "gelu-tanh": "GELU, torch's tanh form",
+            "recip": "1/a", "rsqrt": "1/sqrt(a)"}
+
+    def make(name):
+        def build(fmt="e4m3", policy="torch", to=None, variant=None, bounds=UNBOUNDED, **_):
+            from ..gen.float_function import build_function
+            return build_function(name, fmt, out=to, policy=policy, bounds=bounds,
+                                  method=variant)
+
+        def variants(fmt):
+            from ..gen.float_function import function_methods
+            return function_methods(fmt)
+
+        def golden(meta, inputs):
+            from ..golden.functions import golden_function
+            out = meta.get("out_format") or meta.get("to") or meta["format"]
+            return {"y": golden_function(name, meta["format"], inputs["a"], out,
+                                         meta.get("policy", "torch"))}
+        return UnitSpec(name, f"{text[name]}, correctly rounded (RNE) for every input; "
+                              f"--to FORMAT for another output format", build,
+                        ("e4m3", "e5m2"), POLICIES, variants, golden)
+    return [make(name) for name in FUNCTIONS]
+
+
 REGISTRY: dict[str, UnitSpec] = {s.name: s for s in (*_block_specs(), *_float_specs(),
-                                                     *_converter_specs(), *_layer_specs())}
+                                                     *_converter_specs(), *_layer_specs(),
+                                                     *_function_specs())}
 UNITS = tuple(REGISTRY)
 
 

@@ -90,6 +90,9 @@ def cmd_bench(args):
     if args.what == "engine":
         from .engine_bench import cmd_bench_engine
         return cmd_bench_engine(args)
+    if args.what == "functions":
+        from .bench_functions import run_functions_bench
+        return run_functions_bench()
     if args.what == "synth":
         from .bench_synth import run_synth_bench
         return run_synth_bench(args)
@@ -112,7 +115,9 @@ def build_parser():
     gen.add_argument("--variant", help="block variant (e.g. threshold, prefix, ripple)")
     gen.add_argument("--format", default="e4m3", type=_float_format,
                      help="float format: e4m3, e5m2, fp16, bf16, fp32 or eXmY")
-    gen.add_argument("--to", type=_float_format, help="fconvert: the destination format")
+    gen.add_argument("--to", type=_float_format,
+                     help="destination format: fconvert, and the output format of the "
+                          "functions (exp ... rsqrt; default: the input format)")
     gen.add_argument("--policy", default="torch", choices=("torch", "ocp", "satfinite"),
                      help="overflow policy (golden/formats.py: OVERFLOW)")
     gen.add_argument("--stages", type=_stages, default=0, help="pipeline register stages")
@@ -162,7 +167,7 @@ def build_parser():
 
     bench = sub.add_parser("bench", help="print benchmark figures")
     bench.add_argument("what", choices=("structure", "cocotb", "engine", "synth", "depth",
-                                        "scale", "linear", "exhaustive"))
+                                        "scale", "linear", "exhaustive", "functions"))
     from .engine_bench import add_engine_arguments
     add_engine_arguments(bench)
     from .bench_synth import add_synth_bench_arguments

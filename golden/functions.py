@@ -1,0 +1,309 @@
+"""Exact, torch-free golden of correctly rounded unary functions (``exp`` ... ``rsqrt``).
+
+Every finite input code decodes exactly to ``x = (-1)^s * m * 2^e`` (:func:`.float_ref.decode`)
+and the result is rounded *once*, to nearest even, to the output format (any
+:class:`~.formats.FloatFormat`; by default the input format), with the overflow policy of
+:data:`~.formats.OVERFLOW` and gradual underflow (:func:`.float_ref.round_scaled`).
+
+How the value is obtained
+-------------------------
+* ``recip`` and ``rsqrt``: exact integer arithmetic (a quotient, an integer square root)
+  with a sticky bit for the remainder, as :func:`.float_ref.div` and :func:`.float_ref.sqrt`:
+  exact results (``recip(2) = 0.5``, ``rsqrt(4) = 0.5``) are found exactly, not by precision.
+* the transcendental ones: mpmath at ``PREC`` (160) bits, with an error bound
+  ``|v - f(x)| <= |v| * 2^-(p - g)`` (``g`` = 12 guard bits for the few correctly-rounded-ish
+  mpmath operations, plus the log2 of the condition number of the one inexact argument:
+  ``erfc(z)`` for GELU, ``exp(w)`` for tanh-GELU). Both ends of the interval are rounded
+  exactly; RNE is monotone, so when they give one code, so does ``f(x)``; otherwise the
+  precision doubles (Ziv's loop, up to ``MAX_PREC`` bits, beyond which it raises). For a
+  non-zero finite rational ``x``, ``exp``, ``sigmoid``, ``tanh`` and ``silu`` are
+  transcendental (Lindemann-Weierstrass), so they are never a float or a midpoint and the
+  loop ends; the only exact finite results are at ``x = 0`` and come from the table below.
+  The forms avoid cancellation: ``tanh x = t / (t + 2)`` with ``t = expm1(2x)``,
+  ``gelu x = x/2 * erfc(-x/sqrt2)``, ``gelu_tanh x = x / (1 + exp(-2u))``,
+  ``u = sqrt(2/pi) * (x + 0.044715 x^3)``.
+
+The functions
+-------------
+==============  ==========================================================================
+``exp``         ``e^x``
+``sigmoid``     ``1 / (1 + e^-x)``
+``tanh``        ``tanh x``
+``silu``        ``x * sigmoid(x)``
+``gelu``        ``x/2 * (1 + erf(x / sqrt 2))``  (torch's default, erf form)
+``gelu-tanh``   ``x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))``  (torch's
+                ``approximate="tanh"``; ``0.5`` and ``0.044715`` exact decimals, ``sqrt(2/pi)``
+                the exact real)
+``recip``       ``1 / x``
+``rsqrt``       ``1 / sqrt x``
+==============  ==========================================================================
+
+Special values (the one table, :data:`SPECIALS`)
+------------------------------------------------
+The mathematical limits; a NaN in, or ``rsqrt`` of a negative number (``-0`` aside), gives
+the canonical NaN of the output format; an infinite result (``exp(+inf)``, ``recip(+-0)``,
+...) follows the overflow policy, as does a finite result whose rounded magnitude passes the
+largest finite value (``exp(88.7)`` in bf16: infinity under ``torch``); a non-zero result
+that rounds to zero keeps its sign (``silu(-20)`` in e4m3 is ``-0``).
+
+============  ========  ========  =========  =========  ========  ========
+function      ``+0``    ``-0``    ``+inf``   ``-inf``   ``x<0``   NaN
+============  ========  ========  =========  =========  ========  ========
+exp           1         1         +inf       +0                   NaN
+sigmoid       1/2       1/2       1          +0                   NaN
+tanh          +0        -0        1          -1                   NaN
+silu          +0        -0        +inf       -0                   NaN
+gelu          +0        -0        +inf       -0                   NaN
+gelu-tanh     +0        -0        +inf       -0                   NaN
+recip         +inf      -inf      +0         -0                   NaN
+rsqrt         +inf      -inf      +0         NaN        NaN       NaN
+============  ========  ========  =========  =========  ========  ========
+
+``torch_function`` is what torch computes (float32 of the input value, torch's float32
+function, cast to the output dtype), for the reports beside this golden.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+
+from .float_ref import decode, round_scaled
+from .formats import check_policy, get_format, overflow_code
+
+__all__ = ["FUNCTIONS", "SPECIALS", "PREC", "MAX_PREC", "function_code", "function_table",
+           "golden_function", "torch_function", "ZivStats"]
+
+FUNCTIONS = ("exp", "sigmoid", "tanh", "silu", "gelu", "gelu-tanh", "recip", "rsqrt")
+
+#: Working precision of the first evaluation, and the most the Ziv loop goes to.
+PREC, MAX_PREC = 160, 1 << 14
+#: Guard bits of the error bound beyond the condition number.
+GUARD = 12
+
+#: Special inputs -> result, per function: ``Fraction`` (rounded to the output format),
+#: ``"+0"``/``"-0"``, ``"+inf"``/``"-inf"`` (through the overflow policy), ``"nan"``.
+#: Keys: ``"+0"``, ``"-0"``, ``"+inf"``, ``"-inf"``; ``"neg"``: every finite ``x < 0``.
+SPECIALS = {
+    "exp":       {"+0": Fraction(1), "-0": Fraction(1), "+inf": "+inf", "-inf": "+0"},
+    "sigmoid":   {"+0": Fraction(1, 2), "-0": Fraction(1, 2), "+inf": Fraction(1),
+                  "-inf": "+0"},
+    "tanh":      {"+0": "+0", "-0": "-0", "+inf": Fraction(1), "-inf": Fraction(-1)},
+    "silu":      {"+0": "+0", "-0": "-0", "+inf": "+inf", "-inf": "-0"},
+    "gelu":      {"+0": "+0", "-0": "-0", "+inf": "+inf", "-inf": "-0"},
+    "gelu-tanh": {"+0": "+0", "-0": "-0", "+inf": "+inf", "-inf": "-0"},
+    "recip":     {"+0": "+inf", "-0": "-inf", "+inf": "+0", "-inf": "-0"},
+    "rsqrt":     {"+0": "+inf", "-0": "-inf", "+inf": "+0", "-inf": "nan", "neg": "nan"},
+}
+
+GELU_TANH_C = Fraction(44715, 10 ** 6)
+
+
+class ZivStats:
+    """How often the Ziv loop needed more than the first precision (read by the tests)."""
+    escalations: dict = {}
+
+
+def check_function(name) -> str:
+    if name not in FUNCTIONS:
+        raise ValueError(f"unknown function {name!r}: choose one of {', '.join(FUNCTIONS)}")
+    return name
+
+
+def _round_special(out, policy, value):
+    if isinstance(value, Fraction):
+        sign = int(value < 0)
+        v = abs(value)
+        # v = n / d with d a power of two for every table entry
+        d = v.denominator
+        if d & (d - 1):
+            raise ValueError("special-value table entries are dyadic")
+        return round_scaled(out, policy, sign, v.numerator, -(d.bit_length() - 1))
+    if value == "nan":
+        return out.canonical_nan
+    sign = int(value[0] == "-")
+    if value.endswith("0"):
+        return sign << (out.width - 1)
+    code, keeps_sign = overflow_code(out, policy)             # an infinite result
+    return (sign << (out.width - 1)) | code if keeps_sign else code
+
+
+def _mpf_parts(v):
+    """``(sign, man, exp)`` of a finite non-zero mpf: ``v = (-1)^sign * man * 2^exp``."""
+    sign, man, exp, _ = v._mpf_
+    return int(sign), int(man), int(exp)
+
+
+def _evaluate(name, x, prec):
+    """``(value, log2 condition)`` of ``f(x)`` at ``prec`` bits (``x`` an exact mpf)."""
+    mp = mpmath.mp
+    with mp.workprec(prec):
+        if name == "exp":
+            return mpmath.exp(x), 0
+        if name == "sigmoid":
+            return 1 / (1 + mpmath.exp(-x)), 0
+        if name == "silu":
+            return x / (1 + mpmath.exp(-x)), 0
+        if name == "tanh":
+            t = mpmath.expm1(2 * x)
+            return t / (t + 2), 0
+        if name == "gelu":
+            z = -x / mpmath.sqrt(2)
+            cond = 2 * z * z + 2 if z > 0 else abs(z) + 2     # |z erfc'(z) / erfc(z)| bound
+            return x / 2 * mpmath.erfc(z), int(cond).bit_length()
+        if name == "gelu-tanh":
+            c = mpmath.mpf(GELU_TANH_C.numerator) / GELU_TANH_C.denominator
+            u = mpmath.sqrt(2 / mpmath.pi) * (x + c * x ** 3)
+            return x / (1 + mpmath.exp(-2 * u)), int(abs(2 * u) + 2).bit_length()
+    raise ValueError(name)
+
+
+#: The tails: ``name -> (w(x) for x > 0, w(x) for x < 0, kind)``. Beyond a few units of
+#: ``|x|`` each function is within ``e^-w`` of its limit (``x > 0``: ``f(x) in [L(1 - e^-w),
+#: L]`` with ``L = 1`` or ``x``; ``x < 0``: ``f(x)`` between ``0`` and ``L e^-w``, ``L = 1``,
+#: ``x`` or ``-1``), rigorous bounds: ``erfc z <= e^(-z^2)``, ``1/(1 + e^w) <= e^-w``,
+#: ``1 - tanh x <= 2 e^-2x``.
+_TAILS = {
+    "sigmoid": (lambda x: x, lambda x: -x, "one"),
+    "tanh": (lambda x: 2 * x - 1.0, lambda x: -2 * x - 1.0, "odd"),
+    "silu": (lambda x: x, lambda x: -x, "x"),
+    "gelu": (lambda x: x * x / 2, lambda x: x * x / 2, "x"),
+    "gelu-tanh": (lambda x: 2 * math.sqrt(2 / math.pi) * abs(x + 0.044715 * x ** 3),
+                  lambda x: 2 * math.sqrt(2 / math.pi) * abs(x + 0.044715 * x ** 3), "x"),
+}
+#: Most bits of a tail bound used (a valid, looser bound beyond it).
+_TAIL_CAP = 4096
+
+
+def _tail(name, out, policy, sign, m, e):
+    """The code from the tail bound when it decides the rounding, else ``None``."""
+    if name not in _TAILS:
+        return None
+    x = math.ldexp(-m if sign else m, e)
+    w = _TAILS[name][sign](x)
+    # e^-w <= 2^-K: floor(w log2 e), made conservative for the float evaluation
+    w = min(w, 1e15) * math.log2(math.e) * (1 - 1e-9)
+    K = min(math.floor(w) - 2, _TAIL_CAP)
+    if K < 24:
+        return None
+    kind = _TAILS[name][2]
+    # the limit magnitude L = lm * 2^le and its sign
+    lm, le, ls = (1, 0, 0) if kind == "one" else ((1, 0, sign) if kind == "odd" else
+                                                    (m, e, sign))
+    if sign == 0 or kind == "odd":                 # |f| in [L (1 - 2^-K), L]
+        lo = round_scaled(out, policy, ls, lm * ((1 << K) - 1), le - K)
+        hi = round_scaled(out, policy, ls, lm, le)
+    else:                                          # |f| in [0, L 2^-K], sign of f = ls
+        lo = round_scaled(out, policy, ls, 0, 0)
+        hi = round_scaled(out, policy, ls, lm, le - K)
+    return lo if lo == hi else None
+
+
+def _ziv(name, out, policy, sign, m, e):
+    """Correctly rounded ``f((-1)^sign * m * 2^e)`` (finite, non-zero) by Ziv's loop."""
+    code = _tail(name, out, policy, sign, m, e)
+    if code is not None:
+        return code
+    prec = PREC
+    while prec <= MAX_PREC:
+        with mpmath.mp.workprec(prec + 64):
+            x = mpmath.ldexp(mpmath.mpf(-m if sign else m), e)     # exact
+        v, cond = _evaluate(name, x, prec)
+        if v == 0:
+            raise ArithmeticError(f"{name}: zero at {prec} bits")
+        k = prec - GUARD - cond
+        if k > 8:
+            s, man, ex = _mpf_parts(v)
+            lo = round_scaled(out, policy, s, man * ((1 << k) - 1), ex - k)
+            hi = round_scaled(out, policy, s, man * ((1 << k) + 1), ex - k)
+            if lo == hi:
+                if prec > PREC:
+                    ZivStats.escalations[(name, out.name, sign, m, e)] = prec
+                return lo
+        prec *= 2
+    raise ArithmeticError(f"{name}(({-1 if sign else 1}) * {m} * 2^{e}): the Ziv loop did not "
+                          f"settle by {MAX_PREC} bits (an exact case the table misses?)")
+
+
+def _recip(out, policy, sign, m, e):
+    k = out.man_bits + 4 + m.bit_length()
+    quo, rem = divmod(1 << k, m)
+    return round_scaled(out, policy, sign, quo, -e - k, rem != 0)
+
+
+def _rsqrt(out, policy, m, e):
+    if e & 1:
+        m, e = m << 1, e - 1
+    k = out.man_bits + 4 + (m.bit_length() + 1) // 2
+    num, rem = divmod(1 << (2 * k), m)
+    root = math.isqrt(num)
+    return round_scaled(out, policy, 0, root, -k - e // 2, rem != 0 or root * root != num)
+
+
+def function_code(name, fmt, code, out=None, policy="torch") -> int:
+    """The correctly rounded ``name(code)``: an ``out``-format code (scalar reference)."""
+    check_function(name)
+    check_policy(policy)
+    fmt = get_format(fmt)
+    out = get_format(out) if out is not None else fmt
+    kind, sign, m, e = decode(fmt, code)
+    table = SPECIALS[name]
+    if kind == "nan":
+        return out.canonical_nan
+    if kind == "inf":
+        return _round_special(out, policy, table["-inf" if sign else "+inf"])
+    if m == 0:
+        return _round_special(out, policy, table["-0" if sign else "+0"])
+    if sign and "neg" in table:
+        return _round_special(out, policy, table["neg"])
+    if name == "recip":
+        return _recip(out, policy, sign, m, e)
+    if name == "rsqrt":
+        return _rsqrt(out, policy, m, e)
+    return _ziv(name, out, policy, sign, m, e)
+
+
+@lru_cache(maxsize=None)
+def _table(name, fmt_name, out_name, policy):
+    fmt = get_format(fmt_name)
+    return tuple(function_code(name, fmt, c, out_name, policy) for c in range(1 << fmt.width))
+
+
+def function_table(name, fmt, out=None, policy="torch") -> np.ndarray:
+    """All ``2^width`` results of an input format of at most 16 bits (cached)."""
+    fmt = get_format(fmt)
+    out = get_format(out) if out is not None else fmt
+    if fmt.width > 16:
+        raise ValueError(f"function_table: {fmt.name} has too many codes for a table")
+    return np.array(_table(check_function(name), fmt.name, out.name, check_policy(policy)),
+                    dtype=np.uint64)
+
+
+def golden_function(name, fmt, codes, out=None, policy="torch") -> np.ndarray:
+    """The correctly rounded results for an array of input codes (uint64 output codes)."""
+    fmt = get_format(fmt)
+    codes = np.asarray(codes, dtype=np.uint64).reshape(-1)
+    if fmt.width <= 16:
+        return function_table(name, fmt, out, policy)[codes.astype(np.int64)]
+    return np.array([function_code(name, fmt, int(c), out, policy) for c in codes],
+                    dtype=np.uint64)
+
+
+def torch_function(name, fmt, codes, out=None) -> np.ndarray:
+    """What torch computes: its float32 ``name`` of the input values, cast to ``out``
+    (NaNs mapped to the canonical NaN). For reports beside the exact golden."""
+    import torch
+    import torch.nn.functional as F
+
+    from .torch_float import _from_tensor, _to_tensor, torch_dtype_of
+    fmt = get_format(fmt)
+    out = get_format(out) if out is not None else fmt
+    x = _to_tensor(fmt, codes).float()
+    fn = {"exp": torch.exp, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "silu": F.silu,
+          "gelu": F.gelu, "gelu-tanh": lambda t: F.gelu(t, approximate="tanh"),
+          "recip": torch.reciprocal, "rsqrt": torch.rsqrt}[check_function(name)]
+    return _from_tensor(out, fn(x).to(torch_dtype_of(out)))

@@ -1,0 +1,125 @@
+"""``run_functions_bench()``: the correctly rounded 8-bit functions, measured -> reports/functions.md.
+
+Per function, input format and output format: the netlist the registry builds (the cheapest
+architecture), its neurons, depth and largest fan-in, the neuron counts of each
+architecture, how many of the 256 inputs the netlist gets right on the torch engine against
+the exact golden (golden/functions.py), and how many torch gets wrong (its float32 function
+of the input value, cast to the output dtype), split into wrong at a special input (+-0,
++-inf), wrong only in the sign of a zero, and otherwise wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["run_functions_bench", "function_rows", "REPORT"]
+
+REPORT = Path("reports/functions.md")
+PAIRS = [("e4m3", None), ("e4m3", "bf16"), ("e4m3", "fp16"),
+         ("e5m2", None), ("e5m2", "bf16"), ("e5m2", "fp16")]
+
+
+def _torch_wrong(name, fmt, out, exact):
+    from .golden.float_ref import decode
+    from .golden.formats import get_format
+    from .golden.functions import torch_function
+    f, o = get_format(fmt), get_format(out or fmt)
+    codes = np.arange(256, dtype=np.uint64)
+    t = torch_function(name, f, codes, o)
+    wrong = np.nonzero(t != exact)[0]
+    special = zero_sign = 0
+    for c in wrong:
+        kind, _, m, _ = decode(f, int(c))
+        if kind == "inf" or (kind == "finite" and m == 0):
+            special += 1
+        elif (int(t[c]) & o.mag_mask) == 0 and (int(exact[c]) & o.mag_mask) == 0:
+            zero_sign += 1
+    first = ", ".join(f"{int(c):#04x}: {int(t[c]):#x} vs {int(exact[c]):#x}" for c in wrong
+                      if decode(f, int(c))[0] == "finite" and decode(f, int(c))[2] != 0
+                      and not ((int(t[c]) | int(exact[c])) & o.mag_mask) == 0)
+    return len(wrong), special, zero_sign, first
+
+
+def function_rows():
+    from .gen.float_function import METHODS, build_function
+    from .golden.functions import FUNCTIONS, golden_function
+    from .sim.torch_engine import TorchEngine
+    codes = np.arange(256, dtype=np.uint64)
+    rows = []
+    for name in FUNCTIONS:
+        for fmt, out in PAIRS:
+            per = {m: build_function(name, fmt, out=out, method=m) for m in METHODS}
+            best = build_function(name, fmt, out=out)
+            s = best.stats()
+            exact = golden_function(name, fmt, codes, out)
+            got = np.asarray(TorchEngine(best).run({"a": codes})["y"]).astype(np.uint64)
+            wrong, special, zero_sign, first = _torch_wrong(name, fmt, out, exact)
+            rows.append({"function": name, "format": fmt, "out": out or fmt,
+                         "method": best.meta["method"], "neurons": s["neurons"],
+                         "depth": s["depth"], "max_fanin": s["max_fanin"],
+                         "max_weight": s["max_weight"],
+                         **{f"n_{m}": per[m].stats()["neurons"] for m in METHODS},
+                         "correct": int((got == exact).sum()),
+                         "torch_wrong": wrong, "torch_special": special,
+                         "torch_zero_sign": zero_sign, "torch_first": first})
+    return rows
+
+
+def _markdown(rows, seconds):
+    lines = [
+        "# Correctly rounded functions of the 8-bit formats",
+        "",
+        "`spikegate bench` helper `spikegate.bench_functions.run_functions_bench()` writes this "
+        "file. Units: `spikegate generate NAME --format e4m3|e5m2 [--to FORMAT]` "
+        "(torch policy here). Golden: the exact reference `golden/functions.py` (mpmath at "
+        "160 bits with an honest error bound and Ziv's loop; exact integer arithmetic for "
+        "recip/rsqrt; one special-values table). *correct*: inputs of 256 the netlist gets "
+        "right on the torch engine. *torch wrong*: torch's float32 function of the input "
+        "value, cast to the output dtype (256-element tensor), against the exact golden; "
+        "*at +-0/+-inf*: of those, wrong at a special input (torch: `gelu(-0) = +0`, "
+        "`silu(-inf) = NaN`); *zero sign*: of the rest, a zero of the wrong sign (float32 "
+        "GELU's `1 + erf` cancels to 0 and gives `+0` for `x <~ -5.9`); *other*: a different "
+        "rounded value.",
+        "",
+        "Architectures (neurons each): *thermometer* (per output bit one neuron over "
+        "thermometer neurons `[code >= t]` / `[mag >= t]`, minterms and input bits; two "
+        "levels), *minterm* (a decoder; two levels), *linbits* (`Lin.bits` of a step-function "
+        "sum; three levels). The registry keeps the one with fewest neurons.",
+        "",
+        "| function | format | out | neurons | depth | max fan-in | max weight | chosen | "
+        "thermometer / minterm / linbits | correct | torch wrong | at +-0/+-inf | zero sign "
+        "| other |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        other = r["torch_wrong"] - r["torch_special"] - r["torch_zero_sign"]
+        lines.append(
+            f"| {r['function']} | {r['format']} | {r['out']} | {r['neurons']} | {r['depth']} | "
+            f"{r['max_fanin']} | {r['max_weight']} | {r['method']} | {r['n_thermometer']} / "
+            f"{r['n_minterm']} / {r['n_linbits']} | {r['correct']}/256 | {r['torch_wrong']} | "
+            f"{r['torch_special']} | {r['torch_zero_sign']} | {other} |")
+    others = [r for r in rows if r["torch_first"]]
+    if others:
+        lines += ["", "torch's other wrong results (input: torch vs exact):", ""]
+        for r in others:
+            lines.append(f"- {r['function']} {r['format']} -> {r['out']}: {r['torch_first']}")
+    lines += ["", f"({len(rows)} rows in {seconds:.0f} s.)", ""]
+    return "\n".join(lines)
+
+
+def run_functions_bench(path=REPORT) -> int:
+    start = time.perf_counter()
+    rows = function_rows()
+    text = _markdown(rows, time.perf_counter() - start)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text)
+    print(text)
+    print(f"wrote {path}")
+    return 0 if all(r["correct"] == 256 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_functions_bench())
