@@ -111,11 +111,11 @@ def _markdown(rows, seconds):
 
 
 def run_functions_bench(path=REPORT) -> int:
+    from .hdl.atomic import write_file
     start = time.perf_counter()
     rows = function_rows()
     text = _markdown(rows, time.perf_counter() - start)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
+    write_file(path, text)
     print(text)
     print(f"wrote {path}")
     return 0 if all(r["correct"] == 256 for r in rows) else 1
