@@ -39,8 +39,10 @@ from __future__ import annotations
 
 from ..golden.formats import get_format, overflow_code, check_policy
 from .builder import NetlistBuilder
-from .fp8.lean import (_and, _const_bits, _ge_const, _mux, _not, _or, _ripple,
-                       _shift_left, _shift_right_sticky, _sum_columns, _xor)
+from .lean_gates import (and_ as _and, const_bits as _const_bits, ge_const as _ge_const,
+                         mux as _mux, not_ as _not, or_ as _or, ripple as _ripple,
+                         shift_left as _shift_left, shift_right_sticky as _shift_right_sticky,
+                         sum_columns as _sum_columns, xor as _xor)
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 
 __all__ = ["build_fadd_lean", "build_fsub_lean", "build_fmul_lean", "lean_supports"]

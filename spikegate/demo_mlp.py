@@ -4,7 +4,7 @@
    70/30 with a fixed seed; pixels ``0..16`` become ``pixel/16``, exact in E4M3.
 2. A 64-32-10 MLP (Linear, ReLU, Linear) trained deterministically with torch on the CPU
    (fixed seed, full-batch Adam), then cast to FP8 E4M3 with torch's cast (policy ``torch``).
-3. :func:`~spikegate.model.from_torch`: hidden layer = exact (Kulisch) dot products rounded
+3. :func:`~spikegate.hdl.model.from_torch`: hidden layer = exact (Kulisch) dot products rounded
    once to E4M3 + the FP8 ReLU unit; output layer = exact dot products rounded once to FP32.
 4. Generated as a time-multiplexed stream design (one exact multiply-accumulate lane per
    layer, weights in ROM, valid/ready streams) into ``build/demo/mlp``
@@ -63,7 +63,7 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
     import torch
 
     from .golden.dot import decode_out
-    from .model import from_torch, quantize, reference, torch_reference
+    from .hdl.model import from_torch, quantize, reference, torch_reference
     from .report import write_report_files
     from .sim.stream_runner import run_stream
     from .stream_design import BUILD_ARGS, pack_payloads, unpack_payloads, write_stream_design

@@ -103,7 +103,7 @@ def load_torch_model(path):
 def generate_mlp(args):
     """``generate mlp --model FILE``: a saved ``nn.Linear`` / ``nn.Sequential`` of Linear and
     ReLU as a time-multiplexed design (one exact MAC lane per layer by default)."""
-    from .model import from_torch
+    from .hdl.model import from_torch
     from .stream_design import write_stream_design
     if not args.model:
         raise ValueError("generate mlp needs --model FILE (a torch.save'd nn.Sequential of "
@@ -151,7 +151,7 @@ def generate_linear(args):
              "in_features": n, "out_features": m, "activation": activation or "none"}
     if args.lanes or args.mac:
         from .gen.dot import resolve_modes
-        from .model import Fp8Layer
+        from .hdl.model import Fp8Layer
         from .stream_design import write_stream_design
         outf = resolve_modes(args.format, args.accum, args.out_format, args.order,
                               args.policy)[2]

@@ -1,6 +1,6 @@
 """Time-multiplexed designs on disk: streamed linear layers and MLPs, written and verified.
 
-A streamed design is a chain of :class:`~spikegate.model.Fp8Layer` objects turned into
+A streamed design is a chain of :class:`~spikegate.hdl.model.Fp8Layer` objects turned into
 :mod:`~spikegate.hdl.linear_stream` specs (``P`` dot-product lanes per layer, or one exact
 multiply-accumulate lane taking ``K`` inputs per cycle). Its directory holds the Verilog,
 ``report.json``/``report.md``, the FuseSoC core, ``layers.json`` (every layer's FP8 weight
@@ -8,7 +8,7 @@ and bias codes and modes: what the ROMs hold and what the golden needs) and
 ``datapath.json`` (the neuron netlists of the datapaths and their pipeline stages, for
 ``inspect``). ``verify`` streams seeded random and directed vectors through the Verilog
 with random idle cycles and backpressure and compares every output code with
-:func:`~spikegate.model.reference`.
+:func:`~spikegate.hdl.model.reference`.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def _layer_row(spec, layer):
 
 
 def load_layers(directory):
-    """The :class:`~spikegate.model.Fp8Layer` chain saved in a streamed design directory."""
-    from .model import Fp8Layer
+    """The :class:`~spikegate.hdl.model.Fp8Layer` chain saved in a streamed design directory."""
+    from .hdl.model import Fp8Layer
     path = Path(directory) / "layers.json"
     try:
         data = json.loads(path.read_text())
@@ -74,7 +74,7 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
     from .hdl.atomic import write_directory
     from .hdl.linear_stream import stream_verilog
     from .inspect import analyze
-    from .model import stream_specs
+    from .hdl.model import stream_specs
     from .report import fusesoc_core, report_markdown
     out = Path(output)
     if out.exists() and any(out.iterdir()) and not force:
@@ -139,7 +139,7 @@ def verify_stream_design(directory, report, *, simulator, vectors=2000, seed=0):
     """Stream ``vectors`` seeded random + directed input vectors through the design's Verilog
     on ``simulator``; raises :class:`~spikegate.sim.check.MismatchError` (first mismatches in
     hex) unless every output code equals the golden. Returns the number of vectors."""
-    from .model import reference
+    from .hdl.model import reference
     from .sim.check import assert_bit_exact
     from .sim.linear_regress import dot_vectors
     from .sim.stream_runner import run_stream

@@ -178,7 +178,7 @@ def test_tree_is_17x_shallower_at_128(accum):
 
 
 def test_from_torch_spatial_matches_reference():
-    from spikegate.model import from_torch, reference, spatial_netlist, torch_reference
+    from spikegate.hdl.model import from_torch, reference, spatial_netlist, torch_reference
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 3))
     layers = from_torch(model)
@@ -192,7 +192,7 @@ def test_from_torch_spatial_matches_reference():
 
 
 def test_from_torch_rejects_other_modules():
-    from spikegate.model import from_torch
+    from spikegate.hdl.model import from_torch
     with pytest.raises(ValueError, match="nn.Linear and nn.ReLU"):
         from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()))
 

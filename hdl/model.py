@@ -49,7 +49,7 @@ def quantize(tensor, fmt="e4m3"):
     """FP8 codes (numpy uint8) of a float tensor, cast by torch (RNE, ``torch`` policy)."""
     import torch
 
-    from .golden.torch_ref import torch_dtype
+    from ..golden.torch_ref import torch_dtype
     t = tensor.detach().float().cpu()
     return t.to(torch_dtype(fmt)).view(torch.uint8).numpy().copy()
 
@@ -86,7 +86,7 @@ def from_torch(model, *, fmt="e4m3", accum="exact", order="tree", out_format="fp
 def layer_netlist(layer: Fp8Layer, *, ports=False, lanes=None, name=None):
     """The layer as :func:`~spikegate.gen.dot.build_linear`: constants, or ``lanes`` lanes
     with weight (and bias) ports for the time-multiplexed form."""
-    from .gen.dot import build_linear
+    from ..gen.dot import build_linear
     kw = dict(accum=layer.accum, out=layer.out_format, policy=layer.policy, order=layer.order,
               activation="relu" if layer.relu else None, name=name)
     if ports:
@@ -98,7 +98,7 @@ def layer_netlist(layer: Fp8Layer, *, ports=False, lanes=None, name=None):
 
 def spatial_netlist(layers, *, name="mlp"):
     """All layers unrolled with constant weights into one netlist: ``x*`` in, ``y*`` out."""
-    from .gen.builder import NetlistBuilder
+    from ..gen.builder import NetlistBuilder
     b = NetlistBuilder(name)
     cur = [b.input(f"x{i}", 8) for i in range(layers[0].in_features)]
     for k, layer in enumerate(layers):
@@ -120,8 +120,8 @@ def stream_specs(layers, *, lanes=1, stages=2, prefix="l", mac=None):
     otherwise ``lanes`` full dot-product lanes per layer
     (:class:`~spikegate.hdl.linear_stream.LayerSpec`; ``lanes`` an int or one per layer).
     """
-    from .gen.dot import build_mac, build_mac_finish
-    from .hdl.linear_stream import LayerSpec, MacLayerSpec
+    from ..gen.dot import build_mac, build_mac_finish
+    from .linear_stream import LayerSpec, MacLayerSpec
     lanes = [lanes] * len(layers) if isinstance(lanes, int) else list(lanes)
     specs = []
     for k, (layer, p) in enumerate(zip(layers, lanes)):
@@ -144,9 +144,9 @@ def stream_specs(layers, *, lanes=1, stages=2, prefix="l", mac=None):
 
 
 def _layer_golden(layer: Fp8Layer, x):
-    from .golden.dot import linear_exact, relu_ref
+    from ..golden.dot import linear_exact, relu_ref
     if layer.accum != "exact":
-        from .golden.torch_dot import torch_linear
+        from ..golden.torch_dot import torch_linear
         y = torch_linear(layer.fmt, x, layer.weight, layer.bias, accum=layer.accum,
                          order=layer.order, out=layer.out_format, policy=layer.policy)
     else:
@@ -174,9 +174,9 @@ def torch_reference(layers, x):
     import torch
     import torch.nn.functional as F
 
-    from .golden.dot import exact_terms, get_out_format, overflow, round_int
-    from .golden.fp8 import get_format
-    from .golden.torch_ref import torch_dtype
+    from ..golden.dot import exact_terms, get_out_format, overflow, round_int
+    from ..golden.fp8 import get_format
+    from ..golden.torch_ref import torch_dtype
 
     def values(codes, fmt):
         t = torch.from_numpy(np.asarray(codes, dtype=np.uint8)).view(torch_dtype(fmt))
@@ -214,7 +214,7 @@ def torch_reference(layers, x):
         if layer.relu:
             t = torch.from_numpy(res.astype(np.uint8)).view(torch_dtype(outf))
             r = torch.relu(t.float()).to(torch_dtype(outf)).view(torch.uint8).numpy()
-            from .golden.fp8 import canonicalize_nan
+            from ..golden.fp8 import canonicalize_nan
             res = canonicalize_nan(outf, r).astype(np.uint64)
         outs.append(res)
         cur = res.astype(np.int64)
