@@ -33,7 +33,7 @@ __all__ = ["analyze", "format_text", "write_plots", "schematic_svg", "SCHEMATIC_
 SCHEMATIC_LIMIT = 80
 
 
-def _top_block(block):
+def top_block(block):
     return block.split("/")[0] if block else "(top)"
 
 
@@ -131,7 +131,7 @@ def _analyze(netlist, stages):
         "neurons_per_level": [per_level.get(lv, 0) for lv in range(1, depth + 1)],
         "per_stage": stage_rows,
         "pipeline_registers": sum(regs_after.values()) if stages else 0,
-        "blocks": block_rows(_top_block),
+        "blocks": block_rows(top_block),
         "block_paths": block_rows(lambda b: b or "(top)"),
         "fanin_histogram": {str(k): v for k, v in sorted(fanin.items())},
         "weight_histogram": {str(k): v for k, v in sorted(weights.items())},
@@ -187,9 +187,9 @@ def _output_cones(netlist: Netlist, level, names) -> list[dict]:
             plan.append((dst[a:b], starts, s[starts]))
 
     # neurons by top block (for the per-block counts), the input bits
-    block_names = sorted({_top_block(n.block) for n in neurons})
+    block_names = sorted({top_block(n.block) for n in neurons})
     block_id = {b: k for k, b in enumerate(block_names)}
-    bid = np.fromiter((block_id[_top_block(n.block)] for n in neurons), dtype=np.int64,
+    bid = np.fromiter((block_id[top_block(n.block)] for n in neurons), dtype=np.int64,
                       count=len(neurons))
     by_block = np.argsort(bid, kind="stable")
     block_outs = outs[by_block]
@@ -229,17 +229,17 @@ def _output_cones(netlist: Netlist, level, names) -> list[dict]:
                 "level": level.get(net, 0),
                 "cone_neurons": int(cone_sizes[k]),
                 "cone_blocks": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
-                "inputs": _ranges(sorted(inputs, key=_bit_key)),
+                "inputs": index_ranges(sorted(inputs, key=bit_key)),
             })
     return result
 
 
-def _bit_key(name):
+def bit_key(name):
     bus, _, rest = name.partition("[")
     return (bus, int(rest.rstrip("]")) if rest else -1)
 
 
-def _ranges(bits):
+def index_ranges(bits):
     """``["a[0]", "a[1]", "a[2]", "b[5]"]`` -> ``["a[0:2]", "b[5]"]``."""
     out, run = [], []
 
@@ -250,7 +250,7 @@ def _ranges(bits):
             run.clear()
 
     for name in bits:
-        bus, idx = _bit_key(name)
+        bus, idx = bit_key(name)
         if run and run[-1][0] == bus and run[-1][1] == idx - 1:
             run.append((bus, idx))
         else:
@@ -380,7 +380,7 @@ def stage_blocks(netlist: Netlist, stages: int) -> dict:
 def _stage_blocks(netlist, level, stage_at):
     out = defaultdict(Counter)
     for n in netlist.neurons:
-        out[stage_at(level[n.out])][_top_block(n.block)] += 1
+        out[stage_at(level[n.out])][top_block(n.block)] += 1
     return {s: dict(c) for s, c in sorted((str(k), c) for k, c in out.items())}
 
 

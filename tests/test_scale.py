@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 
 from spikegate.gen.netlist import CONST0, CONST1, Netlist, Neuron
-from spikegate.inspect import _bit_key, _ranges, _top_block, analyze
+from spikegate.inspect import bit_key, index_ranges, top_block, analyze
 
 
 def layered_netlist(width, layers, *, outputs=None):
@@ -67,10 +67,10 @@ def reference_cones(netlist):
                         todo.extend(by_out[x].inputs)
                 elif x not in (CONST0, CONST1):
                     inputs.add(x)
-            blocks = Counter(_top_block(by_out[o].block) for o in seen)
+            blocks = Counter(top_block(by_out[o].block) for o in seen)
             rows.append({"bit": f"{bus}[{bit}]", "cone_neurons": len(seen),
                          "cone_blocks": dict(sorted(blocks.items(), key=lambda kv: (-kv[1], kv[0]))),
-                         "inputs": _ranges(sorted((names[i] for i in inputs), key=_bit_key))})
+                         "inputs": index_ranges(sorted((names[i] for i in inputs), key=bit_key))})
     return rows
 
 
