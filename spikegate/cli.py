@@ -149,6 +149,10 @@ def build_parser():
                           "appended to DIR/exhaustive.json")
     ver.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                      help="--exhaustive: where the engine runs")
+    ver.add_argument("--gpus", type=int, metavar="N",
+                     help="--exhaustive: shard the sweep over N local processes with "
+                          "torch.distributed (NCCL, one GPU each; gloo on CPUs); torchrun "
+                          "--nproc-per-node N works too")
     ver.add_argument("--range", dest="index_range", metavar="START:STOP",
                      help="--exhaustive: only input indices [START, STOP) (ints or 0x hex; "
                           "first port most significant), to resume or split a long sweep")

@@ -17,6 +17,7 @@ Every mismatch report names the first mismatching inputs, got and expected, in h
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -101,14 +102,22 @@ def _parse_range(text, space):
     return lo, hi
 
 
+def _first_lines(result):
+    from .sim.fast_engine import format_mismatch
+    return [format_mismatch(*m) for m in result.first]
+
+
 def _exhaustive(args, progress):
     """``verify --exhaustive``: the whole input space (or ``--range``) on the fast engine."""
     from .report import load_design, load_report
+    from .sim.distributed import in_torchrun, spawn_sweep, sweep_rank
     from .sim.exhaustive import exhaustive_sweep, record_sweep
     report = load_report(args.directory)
     if report.get("form") == "time-multiplexed" or report.get("unit") in ("dot", "linear"):
         raise ValueError("--exhaustive runs units and blocks; dot products, layers and "
                          "streams take --vectors N")
+    if args.gpus is not None and args.gpus < 1:
+        raise ValueError(f"--gpus takes a number of processes >= 1, not {args.gpus}")
     design, _ = load_design(args.directory)
     bits = sum(len(v) for v in design.netlist.inputs.values())
     lo, hi = _parse_range(args.index_range, 1 << bits)
@@ -121,20 +130,33 @@ def _exhaustive(args, progress):
         if now - last[0] > 2 or done == total:
             last[0] = now
             progress.log(f"  {done:,} / {total:,} vectors ({100 * done / total:.1f} %)")
-    result = exhaustive_sweep(design.netlist, device=device, start=lo, stop=hi,
-                              progress=report_progress)
+    if args.gpus or in_torchrun():                 # sharded over processes
+        if args.gpus:
+            import torch
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            result = spawn_sweep(design.netlist, world=args.gpus, start=lo, stop=hi,
+                                 backend=backend)
+        else:
+            result = sweep_rank(design.netlist, start=lo, stop=hi)
+            if int(os.environ.get("RANK", 0)) != 0:   # rank 0 reports and records
+                return 0 if result.ok else 1
+        result.device = f"{result.world} ranks ({result.backend})"
+    else:
+        result = exhaustive_sweep(design.netlist, device=device, start=lo, stop=hi,
+                                  progress=report_progress)
     runs = record_sweep(args.directory, result, start=lo, stop=hi, top=design.top)
     summary = {"top": design.top, "sim": f"fast-{result.device}", "vectors": result.total,
                "mismatches": result.count, "pass": result.ok,
                "seconds": round(result.seconds, 3), "range": [lo, hi],
                "vectors_per_s": round(result.pairs_per_s), "proved_vectors":
                runs["proved_vectors"], "space": 1 << bits,
-               "first": [line for line in result.describe().splitlines()[1:]]}
+               "first": _first_lines(result)}
     progress.done("bit-exact" if result.ok else "FAIL")
     if args.json:
         print(json.dumps(summary))
     elif not result.ok:
-        print(f"FAIL {result.describe()}", file=sys.stderr)
+        print(f"FAIL {design.top}: {result.count:,} mismatches in {result.total:,} vectors\n"
+              + "\n".join(_first_lines(result)), file=sys.stderr)
     elif not args.quiet:
         print(f"PASS {design.top} exhaustive on {result.device}: {result.total:,} vectors "
               f"bit-exact in {result.seconds:.1f} s ({result.pairs_per_s / 1e6:.1f}M/s); "
