@@ -12,13 +12,24 @@ normalises with a leading-zero count, shifts right for subnormal results and rou
 guard and sticky bits; the adder swaps so that ``|x| >= |z|``, aligns ``z`` with guard,
 round and sticky bits, adds or subtracts, normalises and rounds. Nothing is tuned for a
 particular FPGA.
+
+The any-format float baselines (:func:`float_mul_verilog`, :func:`float_add_verilog`; report
+units ``fmul``, ``fadd``, ``fsub``) are the same two datapaths with every width derived from
+the format (:func:`spikegate.golden.formats.get_format`: exponent and fraction bits, bias,
+canonical NaN, largest finite code; overflow per
+:func:`~spikegate.golden.formats.overflow_code`), for every IEEE-convention format (fp16,
+bf16, fp32, custom ``eXmY``; E4M3/E5M2 keep the FP8 ones above). They are checked bit-exact
+on Icarus against the torch golden on TestFloat-style vectors in
+``tests/test_baseline_float.py``.
 """
 
 from __future__ import annotations
 
 from ..golden.fp8 import check_policy, get_format
+from ..golden import formats as _formats
 
-__all__ = ["baseline_verilog", "fp8_mul_verilog", "fp8_add_verilog", "BaselineUnavailable"]
+__all__ = ["baseline_verilog", "fp8_mul_verilog", "fp8_add_verilog", "float_mul_verilog",
+           "float_add_verilog", "FLOAT_BASELINES", "BaselineUnavailable"]
 
 
 class BaselineUnavailable(ValueError):
@@ -183,6 +194,202 @@ endmodule
 """
 
 
+# --------------------------------------------------------------------------- any-format float
+
+def _float_format(fmt, policy):
+    """The :class:`~spikegate.golden.formats.FloatFormat` and policy of a wide baseline."""
+    fmt, policy = _formats.get_format(fmt), _formats.check_policy(policy)
+    if not fmt.has_inf:
+        raise BaselineUnavailable(f"the any-format float baselines are written for the IEEE "
+                                  f"convention, not {fmt.name} ({fmt.convention})")
+    return fmt, policy
+
+
+def _hex(width, value):
+    return f"{width}'h{value:0{(width + 3) // 4}X}"
+
+
+def _float_overflow(fmt, policy, sign):
+    """Verilog of the code an overflow (or an infinite result) gives, per policy."""
+    code, keeps_sign = _formats.overflow_code(fmt, policy)
+    if keeps_sign:
+        return f"{{{sign}, {_hex(fmt.width - 1, code)}}}"
+    return _hex(fmt.width, code)
+
+
+def _signed_width(lo, hi):
+    """Bits of a two's-complement wire that holds every value in ``[lo, hi]``."""
+    w = 1
+    while not (-(1 << (w - 1)) <= lo and hi < (1 << (w - 1))):
+        w += 1
+    return w
+
+
+def _float_head(top, fmt, policy, what):
+    """Comment, ports and the unpacked fields of both operands."""
+    W, E, M = fmt.width, fmt.exp_bits, fmt.man_bits
+    fields = []
+    for x in ("a", "b"):
+        fields.append(f"""\
+    wire s_{x} = {x}[{W - 1}];
+    wire [{E - 1}:0] ef_{x} = {x}[{W - 2}:{M}];
+    wire [{M - 1}:0] f_{x} = {x}[{M - 1}:0];
+    wire nan_{x} = (&ef_{x}) & (|f_{x});
+    wire inf_{x} = (&ef_{x}) & ~(|f_{x});
+    wire zero_{x} = ~(|{x}[{W - 2}:0]);
+    wire [{E - 1}:0] e_{x} = (|ef_{x}) ? ef_{x} : {E}'d1;  // effective biased exponent
+    wire [{M}:0] m_{x} = {{|ef_{x}, f_{x}}};  // significand with its hidden bit
+""")
+    return f"""\
+// {top}: behavioural {fmt.name} (E{E}M{M}, bias {fmt.bias}) {what}, round to nearest even,
+// subnormals, canonical NaN {_hex(W, fmt.canonical_nan)}, overflow policy '{policy}'.
+// Written plainly (no neurons) as the baseline that spikegate's neuron-built {what} is
+// compared against: same ports, same results (checked against torch in
+// tests/test_baseline_float.py).
+module {top} (
+    input  wire [{W - 1}:0] a,
+    input  wire [{W - 1}:0] b,
+    output reg  [{W - 1}:0] y
+);
+{"".join(fields)}"""
+
+
+def float_mul_verilog(top, fmt="fp16", policy="torch"):
+    """Behavioural Verilog of an IEEE-convention float multiplier ``y = a * b`` in any
+    format (ports a[W], b[W] -> y[W]): significand product with ``*``, leading-zero
+    normalisation, right shift into the subnormal range, RNE with guard and sticky."""
+    fmt, policy = _float_format(fmt, policy)
+    W, E, M, bias = fmt.width, fmt.exp_bits, fmt.man_bits, fmt.bias
+    n = M + 1                  # significand bits
+    pw = 2 * n                 # product bits
+    pad = n + 1                # room below the product for the subnormal right shift
+    tw = pw + pad
+    lzw = pw.bit_length()
+    emax = (1 << E) - 2
+    ew = _signed_width(2 - (bias - 1) - pw, 2 * emax - (bias - 1)) + 1
+    cw = ew + M + 1
+    rsw = pad.bit_length()
+    return f"""\
+{_float_head(top, fmt, policy, "multiplier")}
+    wire s = s_a ^ s_b;
+    wire [{pw - 1}:0] p = m_a * m_b;
+
+    // leading zeros of the significand product
+{_leading_zeros("p", pw, lzw)}
+    // biased exponent of the leading one; below 1 the result is subnormal
+    wire signed [{ew - 1}:0] e = $signed({{{ew - E}'d0, e_a}}) + $signed({{{ew - E}'d0, e_b}})
+                          - {ew}'sd{bias - 1} - $signed({{{ew - lzw}'d0, lz}});
+    wire subnormal = (e < {ew}'sd1);
+    wire signed [{ew - 1}:0] rs_full = {ew}'sd1 - e;
+    wire [{rsw - 1}:0] rs = ~subnormal ? {rsw}'d0
+                          : (rs_full > {ew}'sd{pad}) ? {rsw}'d{pad} : rs_full[{rsw - 1}:0];
+    wire [{pw - 1}:0] norm = p << lz;
+    wire [{tw - 1}:0] t = {{norm, {pad}'d0}} >> rs;
+    wire [{M}:0] m = t[{tw - 1}:{tw - n}];
+    wire g = t[{tw - n - 1}];
+    wire sticky = |t[{tw - n - 2}:0];
+    wire up = g & (sticky | m[0]);
+    // (E - 1) << M plus the significand: the hidden bit carries into the exponent field,
+    // and a subnormal (hidden bit 0, E = 1) gets field 0; rounding may carry on up.
+    wire [{ew - 1}:0] e1 = subnormal ? {ew}'d0 : e - {ew}'sd1;
+    wire [{cw - 1}:0] code = {{1'b0, e1, {M}'d0}} + m + up;
+
+    always @* begin
+        if (nan_a | nan_b | ((inf_a | inf_b) & (zero_a | zero_b)))
+            y = {_hex(W, fmt.canonical_nan)};
+        else if (inf_a | inf_b)
+            y = {_float_overflow(fmt, policy, "s")};
+        else if (zero_a | zero_b)
+            y = {{s, {W - 1}'d0}};
+        else if (code > {_hex(cw, fmt.max_code)})
+            y = {_float_overflow(fmt, policy, "s")};
+        else
+            y = {{s, code[{W - 2}:0]}};
+    end
+endmodule
+"""
+
+
+def float_add_verilog(top, fmt="fp16", policy="torch", subtract=False):
+    """Behavioural Verilog of an IEEE-convention float adder ``y = a + b`` (``a - b`` with
+    *subtract*) in any format: compare and swap so that ``|x| >= |z|``, align ``z`` with
+    guard, round and sticky bits, add or subtract, normalise with a leading-zero count
+    (down to exponent 1: subnormal results), RNE, pack."""
+    fmt, policy = _float_format(fmt, policy)
+    W, E, M = fmt.width, fmt.exp_bits, fmt.man_bits
+    n = M + 1
+    w = n + 3                  # significand, guard, round, sticky
+    lzw = w.bit_length()
+    dw = w.bit_length()
+    cw = E + M + 2
+    sb = "~s_b" if subtract else "s_b"
+    what = "subtractor" if subtract else "adder"
+    return f"""\
+{_float_head(top, fmt, policy, what)}
+    wire sb = {sb};  // sign of the addend
+    // x is the operand of larger magnitude, z the other
+    wire swap = b[{W - 2}:0] > a[{W - 2}:0];
+    wire sx = swap ? sb : s_a;
+    wire sz = swap ? s_a : sb;
+    wire [{E - 1}:0] ex = swap ? e_b : e_a;
+    wire [{E - 1}:0] ez = swap ? e_a : e_b;
+    wire [{M}:0] mx = swap ? m_b : m_a;
+    wire [{M}:0] mz = swap ? m_a : m_b;
+
+    // align z: shift right by the exponent difference, keeping guard, round and sticky
+    wire [{E - 1}:0] d = ex - ez;
+    wire [{dw - 1}:0] sh = (d > {w}) ? {dw}'d{w} : d[{dw - 1}:0];
+    wire [{2 * w - 1}:0] zt = {{mz, {2 * w - n}'d0}} >> sh;
+    wire [{w - 1}:0] za = {{zt[{2 * w - 1}:{w + 1}], zt[{w}] | (|zt[{w - 1}:0])}};
+    wire [{w - 1}:0] xa = {{mx, 3'd0}};
+    wire [{w}:0] sum = (sx == sz) ? xa + za : xa - za;
+
+    // normalise: one right shift on a carry, else a left shift down to exponent 1
+{_leading_zeros("sum", w, lzw)}    wire [{E}:0] lsh = (lz < ex) ? lz : ex - 1'b1;
+    wire [{w - 1}:0] left = sum[{w - 1}:0] << lsh;
+    wire [{w - 1}:0] nrm = sum[{w}] ? {{sum[{w}:2], sum[1] | sum[0]}} : left;
+    wire [{E}:0] en = sum[{w}] ? ex + 1'b1 : ex - lsh;
+    wire [{M}:0] m = nrm[{w - 1}:3];
+    wire g = nrm[2];
+    wire sticky = nrm[1] | nrm[0];
+    wire up = g & (sticky | m[0]);
+    // (E - 1) << M plus the significand (see the multiplier)
+    wire [{cw - 1}:0] code = {{en - 1'b1, {M}'d0}} + m + up;
+
+    always @* begin
+        if (nan_a | nan_b | (inf_a & inf_b & (s_a ^ sb)))
+            y = {_hex(W, fmt.canonical_nan)};
+        else if (inf_a | inf_b)
+            y = {_float_overflow(fmt, policy, "(inf_a ? s_a : sb)")};
+        else if (sum == 0)
+            y = {{s_a & sb, {W - 1}'d0}};
+        else if (code > {_hex(cw, fmt.max_code)})
+            y = {_float_overflow(fmt, policy, "sx")};
+        else
+            y = {{sx, code[{W - 2}:0]}};
+    end
+endmodule
+"""
+
+
+def _float_baseline(op):
+    def write(top, fmt, policy):
+        f = _formats.get_format(fmt)
+        if f.name in ("e4m3", "e5m2") and op in ("fmul", "fadd"):  # the FP8 baselines
+            fn = fp8_mul_verilog if op == "fmul" else fp8_add_verilog
+            return fn(top, f.name, policy)
+        if op == "fmul":
+            return float_mul_verilog(top, f, policy)
+        return float_add_verilog(top, f, policy, subtract=op == "fsub")
+    return write
+
+
+#: Behavioural float baselines by report unit: ``write(top, fmt, policy)`` -> Verilog.
+FLOAT_BASELINES = {"fadd": _float_baseline("fadd"), "fsub": _float_baseline("fsub"),
+                   "fmul": _float_baseline("fmul"), "fp8-mul": _float_baseline("fmul"),
+                   "fp8-add": _float_baseline("fadd")}
+
+
 # --------------------------------------------------------------------------- catalogue blocks
 
 def _ports_decl(ports):
@@ -249,9 +456,9 @@ def baseline_verilog(report, top=None):
     """
     unit = report.get("unit")
     top = top or f"{report['top']}_baseline"
-    if unit in ("fp8-mul", "fp8-add"):
-        fn = fp8_mul_verilog if unit == "fp8-mul" else fp8_add_verilog
-        return top, fn(top, report.get("format", "e4m3"), report.get("policy", "torch"))
+    if unit in FLOAT_BASELINES:
+        return top, FLOAT_BASELINES[unit](top, report.get("format", "e4m3"),
+                                          report.get("policy", "torch"))
     ports = {k: (v["dir"], v["width"]) for k, v in report["ports"].items()
              if k not in ("valid_in", "valid_out")}
     body = _block_body(unit, report.get("width", 1), ports)

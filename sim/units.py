@@ -188,7 +188,9 @@ def _float_specs():
             "fdiv": "a / b, correctly rounded (RNE), any float format",
             "fsqrt": "sqrt(a), correctly rounded (RNE), any float format"}
     specs = [UnitSpec(op, text[op], _float_builder(op), any_fmt, POLICIES, _float_variants(op),
-                      _float_golden(op), _float_vectors(op)) for op in FLOAT_OPS]
+                      _float_golden(op), _float_vectors(op),
+                      baseline=op if op in ("fadd", "fsub", "fmul") else None)
+             for op in FLOAT_OPS]
     specs.append(UnitSpec("fconvert", "a converted to --to: exact widening, RNE narrowing",
                           _convert_build, any_fmt, POLICIES, golden=_convert_golden,
                           vectors=_convert_vectors))

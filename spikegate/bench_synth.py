@@ -1,4 +1,4 @@
-"""``spikegate bench synth``: neuron-built FP8 units against behavioural RTL on FPGAs.
+"""``spikegate bench synth``: neuron-built float units against behavioural RTL on FPGAs.
 
 For each FP8 unit (multiplier, adder; E4M3 by default) and each of its architectures
 (``--variant`` default, shallow, lean) it generates the design and runs ``spikegate synth``
@@ -6,6 +6,11 @@ on iCE40 and ECP5 with every flow variant of the target; the behavioural baselin
 unit goes through the same flows once (with the default design) and every variant is
 compared with it. It rewrites the committed report ``reports/synth.md`` (plus
 ``reports/synth.json``), so the figures quoted anywhere come from this one command.
+
+``--format fp16|bf16|fp32`` (or any IEEE ``eXmY``) does the same for the any-format units
+``fmul`` and ``fadd`` (every variant the registry offers for the format; today only
+``default``) against the any-format baselines (``float_mul_verilog`` /
+``float_add_verilog``), into ``reports/synth-<format>.md`` / ``.json``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,26 @@ def report_path(fmt):
     """``reports/synth.md`` for E4M3 (the issue's figures), ``reports/synth-e5m2.md`` else."""
     return REPORT if fmt == "e4m3" else REPORT.with_name(f"synth-{fmt}.md")
 UNITS = ("fp8-mul", "fp8-add")
+#: The units benched for formats other than E4M3/E5M2 (the any-format generators).
+WIDE_UNITS = ("fmul", "fadd")
+#: Formats ``bench synth --format`` offers beside the FP8 ones (any IEEE eXmY works too).
+WIDE_FORMATS = ("fp16", "bf16", "fp32")
+_FP8_FORMATS = ("e4m3", "e5m2")
+_WIDE_OF = {"fp8-mul": "fmul", "fp8-add": "fadd"}
 BUILD = Path("build/bench-synth")
+
+
+def bench_units(fmt, unit=None):
+    """The units ``bench synth`` runs for *fmt* (``unit``: one of them, either spelling)."""
+    wide = fmt not in _FP8_FORMATS
+    units = WIDE_UNITS if wide else UNITS
+    if unit is None:
+        return units
+    name = _WIDE_OF.get(unit, unit) if wide else \
+        {v: k for k, v in _WIDE_OF.items()}.get(unit, unit)
+    if name not in units:
+        raise ValueError(f"bench synth covers {', '.join(units)} for {fmt}, not {unit!r}")
+    return (name,)
 
 
 def add_synth_bench_arguments(parser):
@@ -36,6 +60,15 @@ def add_synth_bench_arguments(parser):
     parser.add_argument("--pipelined", type=int, default=2, metavar="K",
                         help="bench synth: also synthesize the neuron designs with K pipeline "
                              "stages (nocarry flow; 0: skip)")
+    # ``--format`` and the positional unit belong to ``bench engine`` (added first to the
+    # same parser); bench synth also takes the wide formats and the any-format units.
+    for action in parser._actions:
+        if action.dest == "format" and action.choices is not None:
+            action.choices = tuple(dict.fromkeys((*action.choices, *WIDE_FORMATS)))
+            action.help = ((action.help + "; ") if action.help else "") + \
+                "bench synth: also fp16, bf16, fp32 (units fmul, fadd)"
+        if action.dest == "unit" and action.choices is not None:
+            action.choices = tuple(dict.fromkeys((*action.choices, *WIDE_UNITS)))
 
 
 def _one(unit, variant, fmt, targets, seeds, quiet, pipelined=0):
@@ -87,9 +120,10 @@ def synth_bench_rows(units=UNITS, fmt="e4m3", targets=("ice40", "ecp5"), seeds=3
                      jobs=2, pipelined=0):
     """Run the benchmark; one dict per unit and variant with its ``synth`` figures (the
     default variants first: they carry the baselines; only they are also pipelined)."""
-    from .sim.units import fp8_variants
+    from .sim.units import get_spec
     designs = [(u, "default") for u in units] + [(u, v) for u in units
-                                                  for v in fp8_variants(u) if v != "default"]
+                                                  for v in get_spec(u).variants(fmt)
+                                                  if v != "default"]
     args = [(u, v, fmt, list(targets), seeds, quiet, pipelined if v == "default" else 0)
             for u, v in designs]
     if jobs > 1:
@@ -125,15 +159,22 @@ def _markdown(rows, seeds, command):
     from .synth import DEVICES
     tools = ", ".join(f"{k} {v}" for k, v in sorted(
         {k: v for r in rows for s in r["synth"].values() for k, v in s["tools"].items()}.items()))
+    fmt = rows[0]["format"]
+    fp8 = fmt in _FP8_FORMATS
+    checked = ("verified bit-exact on all 65,536 input pairs against torch in "
+               "`tests/test_synth.py`" if fp8 else
+               "verified bit-exact on Icarus against torch on 7,000 TestFloat-style vectors "
+               "per unit (corner crosses, near operands, random pairs) in "
+               "`tests/test_baseline_float.py`")
     lines = [
-        f"# FPGA synthesis: neuron-built FP8 units against behavioural RTL "
-        f"({rows[0]['format'].upper()})", "",
+        f"# FPGA synthesis: neuron-built {'FP8' if fp8 else fmt} units against behavioural "
+        f"RTL ({fmt.upper()})", "",
         f"Produced by `{command}` (do not edit by hand). Tools: {tools}.", "",
         "Each design sits in a wrapper with registers on every input and output, so Fmax is "
         "register to register through the unit. The baseline is the same operation written as "
         "plain behavioural Verilog (`spikegate.hdl.baseline`: multiply/align, add, normalise "
-        "with a leading-zero count, round to nearest even, saturate per policy), verified "
-        "bit-exact on all 65,536 input pairs against torch in `tests/test_synth.py`, and goes "
+        "with a leading-zero count, round to nearest even, saturate per policy), "
+        f"{checked}, and goes "
         "through exactly the same flows. Every design is synthesized in every flow variant of "
         "the target: `carry` is the target's default script (`synth_ice40` / `synth_ecp5`, "
         "carry chains allowed), `nocarry` forbids carry chains (`-nocarry` / `-noccu2`) so "
@@ -209,8 +250,11 @@ def _markdown(rows, seeds, command):
                      f"fan-in {r['synapses'] / r['neurons']:.1f}, max {r['max_fanin']}), max "
                      f"weight {r['max_weight']}, depth {r['depth']} neuron levels (see "
                      f"`spikegate inspect`).")
-    lines += ["", "## Reading the figures", "",
-              "On a LUT4 FPGA a neuron costs what its weighted sum costs: one LUT when its "
+    lines += ["", "## Reading the figures", ""]
+    if not fp8:
+        lines += [_wide_reading(rows, seeds), ""]
+        return "\n".join(lines)
+    lines += ["On a LUT4 FPGA a neuron costs what its weighted sum costs: one LUT when its "
               "fan-in is at most 4, an adder tree and a comparator above that. The `default` "
               "and `shallow` generators minimise neuron levels with wide neurons (fan-in up "
               "to 27, weights up to 128) and compute the digits of each linear form digit by "
@@ -227,21 +271,47 @@ def _markdown(rows, seeds, command):
     return "\n".join(lines)
 
 
+def _wide_reading(rows, seeds):
+    """The closing paragraph of a wide-format report: every design against the target."""
+    def verdict(q):
+        luts, fmax = q.get("luts"), q.get("fmax")
+        met = luts is not None and luts <= 1 and fmax is not None and fmax >= 1
+        return (f"{_f(luts, 2)}x the LUTs, {_f(fmax, 2)}x the Fmax"
+                f"{' (target met)' if met else ''}")
+    parts = [f"`{r['unit']} --variant {r['variant']}` on {target}: "
+             f"{verdict(s.get('ratio') or {})}"
+             for r in rows for target, s in r["synth"].items()]
+    variants = sorted({r["variant"] for r in rows})
+    text = ("The `default` architectures minimise neuron levels with wide neurons (each "
+            "neuron of fan-in above 4 costs an adder tree and a comparator in LUT4s)")
+    if "lean" in variants:
+        text += ("; the `lean` ones (`gen/float_lean.py`) are built from neurons of fan-in "
+                 "<= 4 in the textbook datapath, for LUT fabrics")
+    text += (". Against the baseline (the issue's target: LUT ratio <= 1 at Fmax ratio "
+             ">= 1): " + "; ".join(parts) + ".")
+    if seeds < 3:
+        text += (f" Fmax is from {seeds} nextpnr seed{'s' if seeds > 1 else ''} only: "
+                 "it moves by several percent from seed to seed, so Fmax ratios within "
+                 "about 0.1 of 1 are not decided by these runs (`--seeds 3` is the default).")
+    return text + (" ABC's LUT counts move by a few LUTs with neuron order or source layout, "
+                   "so LUT ratios within a few percent of 1 are within that noise.")
+
+
 def run_synth_bench(args):
+    from .golden.formats import get_format
+    fmt = get_format(args.format).name
     unit = getattr(args, "unit", None)
-    if unit is not None and unit not in UNITS:
-        raise ValueError(f"bench synth covers {', '.join(UNITS)}, not {unit!r}")
-    units = (unit,) if unit else UNITS
+    units = bench_units(fmt, unit)
     seeds = args.seeds
     if seeds < 1:
         raise ValueError(f"--seeds must be positive, not {seeds}")
     quiet = bool(getattr(args, "json", False))
     if args.pipelined < 0:
         raise ValueError(f"--pipelined must be >= 0, not {args.pipelined}")
-    rows = synth_bench_rows(units, fmt=args.format, targets=args.targets, seeds=seeds,
+    rows = synth_bench_rows(units, fmt=fmt, targets=args.targets, seeds=seeds,
                             quiet=quiet, pipelined=args.pipelined)
     command = " ".join(["spikegate", "bench", "synth"] + ([unit] if unit else [])
-                       + (["--format", args.format] if args.format != "e4m3" else [])
+                       + (["--format", fmt] if fmt != "e4m3" else [])
                        + (["--targets", *args.targets] if list(args.targets) !=
                           ["ice40", "ecp5"] else [])
                        + (["--seeds", str(seeds)] if seeds != 3 else [])
@@ -250,7 +320,7 @@ def run_synth_bench(args):
         print(json.dumps(rows, indent=1, sort_keys=True))
         return 0
     text = _markdown(rows, seeds, command)
-    report = report_path(args.format)
+    report = report_path(fmt)
     report.parent.mkdir(exist_ok=True)
     report.write_text(text)
     report.with_suffix(".json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
