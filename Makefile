@@ -37,7 +37,7 @@ demo: setup
 	$(BIN)/spikegate demo
 
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not regress"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not regress" --durations=25
 
 regress: setup  # the long runs: every float unit x simulator (make test runs a cross-section)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m regress
