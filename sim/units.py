@@ -13,6 +13,7 @@ builder in ``gen/``: the builder returns a :class:`~spikegate.gen.netlist.Netlis
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -73,8 +74,12 @@ class UnitSpec:
 
 # -- the any-format float operations --------------------------------------------------------
 
-#: Float operations: unit -> (arity, gen builder name).
+#: Float operations: unit -> arity.
 FLOAT_OPS = {"fadd": 2, "fsub": 2, "fmul": 2, "fdiv": 2, "fsqrt": 1}
+#: Their any-format builders: unit -> (module of gen/, function).
+_GENERIC = {"fadd": ("float_add", "build_fadd"), "fsub": ("float_add", "build_fsub"),
+            "fmul": ("float_mul", "build_fmul"), "fdiv": ("float_divsqrt", "build_fdiv"),
+            "fsqrt": ("float_divsqrt", "build_fsqrt")}
 
 
 def _float_builder(op, name=None):
@@ -90,20 +95,10 @@ def _float_builder(op, name=None):
             fp8 = _FP8_BUILDERS[op]()
             if variant in fp8:
                 return fp8[variant](fmt, policy=policy, bounds=bounds)
-        if variant == "lean":
-            from ..gen import float_lean
-            fn = getattr(float_lean, f"build_{op}_lean")
-            return fn(fmt, policy=policy, bounds=bounds)
-        if op == "fadd":
-            from ..gen.float_add import build_fadd as fn
-        elif op == "fsub":
-            from ..gen.float_add import build_fsub as fn
-        elif op == "fmul":
-            from ..gen.float_mul import build_fmul as fn
-        elif op == "fdiv":
-            from ..gen.float_divsqrt import build_fdiv as fn
-        else:
-            from ..gen.float_divsqrt import build_fsqrt as fn
+        module, function = ("float_lean", f"build_{op}_lean") if variant == "lean" \
+            else _GENERIC[op]
+        fn = getattr(importlib.import_module(f"{__package__.rsplit('.', 1)[0]}.gen.{module}"),
+                     function)
         return fn(fmt, policy=policy, bounds=bounds)
     return build
 
