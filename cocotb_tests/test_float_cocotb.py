@@ -25,7 +25,7 @@ def _cases():
                 yield pytest.param(sim, op, fmt, marks=marks, id=f"{sim}-{op}-{fmt}")
 
 
-@pytest.mark.parametrize("sim,op,fmt", _cases())
+@pytest.mark.parametrize("sim,op,fmt", list(_cases()))
 def test_float_unit_on_simulator(sim, op, fmt):
     netlist = build_unit(op, fmt=fmt)
     cols = float_operands(fmt, FLOAT_OPS[op], VECTORS[sim], seed=11)

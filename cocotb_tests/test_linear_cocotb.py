@@ -116,16 +116,24 @@ MODES = [("exact", "tree", "e4m3"), ("fp32", "tree", "fp32"), ("fp32", "sequenti
          ("fp8", "sequential", None)]
 
 
+def _mode_cases():
+    """Every mode on both simulators; the FP32 modes on Icarus (the slowest simulator on the
+    widest adders: minutes each) only under ``make regress``, Verilator covers them here."""
+    for sim in SIMS:
+        for accum, order, out in MODES:
+            marks = (pytest.mark.regress,) if sim == "icarus" and accum == "fp32" else ()
+            yield pytest.param(sim, accum, order, out, marks=marks,
+                               id=f"{sim}-{accum}-{order}-{out}")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("accum,order,out", MODES)
-@pytest.mark.parametrize("sim", SIMS)
+@pytest.mark.parametrize("sim,accum,order,out", list(_mode_cases()))
 def test_every_mode_spatial(sim, accum, order, out):
     _spatial(sim, "e4m3", 4, accum, order, out, 2, 2000, seed=11)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("accum,order,out", MODES)
-@pytest.mark.parametrize("sim", SIMS)
+@pytest.mark.parametrize("sim,accum,order,out", list(_mode_cases()))
 def test_every_mode_streamed(sim, accum, order, out):
     """Time-multiplexed 4 -> 4 layer, 2 lanes, 500 vectors = 2,000 dot products."""
     from spikegate.gen.dot import build_linear
