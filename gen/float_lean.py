@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from ..golden.formats import get_format, overflow_code, check_policy
 from .builder import NetlistBuilder
-from .lean_gates import (and_ as _and, const_bits as _const_bits, ge_const as _ge_const,
+from .lean_gates import (normal_product, and_ as _and, const_bits as _const_bits, ge_const as _ge_const,
                          mux as _mux, not_ as _not, or_ as _or, ripple as _ripple,
                          shift_left as _shift_left, shift_right_sticky as _shift_right_sticky,
                          sum_columns as _sum_columns, xor as _xor)
@@ -327,14 +327,7 @@ def _float_mul_lean(b, fmt, policy, a, bb):
         D0 = _sum_columns(b, cols, W)
 
     with b.block("product"):
-        cols = [[] for _ in range(n)]
-        for i, x in enumerate(fn):
-            for j, y in enumerate(f2):
-                cols[i + j].append(_and(b, x, y, name="pp"))
-        for i in range(M):
-            cols[i + M] += [fn[i], f2[i]]
-        cols[2 * M].append(CONST1)
-        P = _sum_columns(b, cols, n)
+        P = normal_product(b, fn, f2)
         c = P[n - 1]
         # window: sticky, guard, fraction (M), hidden (1)
         frac = [_mux(b, c, P[n - 2 - M + i], P[n - 1 - M + i]) for i in range(M)]

@@ -12,7 +12,8 @@ from .gates import mux as gate_mux
 from .netlist import CONST0, CONST1
 
 __all__ = ["and_", "or_", "not_", "xor", "mux", "ripple", "add_prefix", "sum_columns",
-           "const_bits", "lzc", "leading_zeros", "shift_left", "shift_right_sticky", "ge_const"]
+           "const_bits", "lzc", "leading_zeros", "shift_left", "shift_right_sticky", "ge_const",
+           "normal_product"]
 
 
 def and_(b, *xs, name="and"):
@@ -182,3 +183,19 @@ def ge_const(b, bits, value):
     if (value >> top) & 1:
         return and_(b, bits[top], ge_const(b, bits[:top], rest))
     return or_(b, bits[top], ge_const(b, bits[:top], rest))
+
+
+def normal_product(b, fa, fb):
+    """``(2^M + fa) * (2^M + fb)`` for two normalised ``M``-bit fractions: AND partial
+    products plus both fractions at ``2^M`` plus ``2^2M``, summed by columns (``2M + 2``
+    bits, in ``[2^2M, 2^(2M+2))``)."""
+    M = len(fa)
+    n = 2 * M + 2
+    cols = [[] for _ in range(n)]
+    for i, x in enumerate(fa):
+        for j, y in enumerate(fb):
+            cols[i + j].append(and_(b, x, y, name="pp"))
+    for i in range(M):
+        cols[i + M] += [fa[i], fb[i]]
+    cols[2 * M].append(CONST1)
+    return sum_columns(b, cols, n)

@@ -14,30 +14,8 @@ environment gives rank and world size), or from Python with :func:`spawn_sweep`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
-__all__ = ["DistributedResult", "shard", "sweep_rank", "spawn_sweep", "in_torchrun"]
-
-
-@dataclass
-class DistributedResult:
-    """The combined outcome of every rank's slice."""
-
-    top: str
-    count: int
-    total: int
-    first: list = field(default_factory=list)
-    seconds: float = 0.0
-    world: int = 1
-    backend: str = "gloo"
-
-    @property
-    def ok(self):
-        return self.count == 0
-
-    @property
-    def pairs_per_s(self):
-        return self.total / self.seconds if self.seconds > 0 else float("inf")
+__all__ = ["shard", "sweep_rank", "spawn_sweep", "in_torchrun"]
 
 
 def in_torchrun() -> bool:
@@ -52,15 +30,17 @@ def shard(start: int, stop: int, rank: int, world: int) -> tuple[int, int]:
     return lo, hi
 
 
-def sweep_rank(netlist, *, start=0, stop=None, chunk=None, keep=5) -> DistributedResult:
-    """This rank's share of the sweep, combined over the process group (every rank returns
-    the same combined result). Initialises the default group from the environment if none."""
+def sweep_rank(netlist, *, start=0, stop=None, chunk=None, keep=5):
+    """This rank's share of the sweep, combined over the process group: every rank returns
+    the same :class:`~.fast_engine.ExhaustiveResult` (``device`` names the ranks).
+    Initialises the default group from the environment if there is none."""
     import time
 
     import torch
     import torch.distributed as dist
 
     from .exhaustive import exhaustive_sweep
+    from .fast_engine import ExhaustiveResult
     created = not dist.is_initialized()
     if created:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
@@ -105,7 +85,8 @@ def sweep_rank(netlist, *, start=0, stop=None, chunk=None, keep=5) -> Distribute
         raise RuntimeError(f"sweep covered {total:,} of {stop - start:,} vectors: a rank's "
                            f"slice is missing, so nothing is proved")
     merged = [m for _, f in gathered for _, m in f][:keep]
-    return DistributedResult(netlist.name, count, total, merged, seconds, world, backend)
+    return ExhaustiveResult(netlist.name, count, total, merged, seconds,
+                            device=f"{world} ranks ({backend})", backend=backend)
 
 
 def _spawned(rank, world, port, backend, netlist_dict, meta, start, stop, out):
@@ -126,7 +107,7 @@ def _spawned(rank, world, port, backend, netlist_dict, meta, start, stop, out):
 
 
 def spawn_sweep(netlist, *, world=2, start=0, stop=None, meta=None,
-                backend="gloo") -> DistributedResult:
+                backend="gloo"):
     """Run the sweep on ``world`` local processes (``gloo``: CPUs; ``nccl``: one GPU per
     rank), for ``--gpus N`` and the tests; returns rank 0's combined result."""
     import socket

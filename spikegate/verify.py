@@ -140,7 +140,6 @@ def _exhaustive(args, progress):
             result = sweep_rank(design.netlist, start=lo, stop=hi)
             if int(os.environ.get("RANK", 0)) != 0:   # rank 0 reports and records
                 return 0 if result.ok else 1
-        result.device = f"{result.world} ranks ({result.backend})"
     else:
         result = exhaustive_sweep(design.netlist, device=device, start=lo, stop=hi,
                                   progress=report_progress)

@@ -35,7 +35,7 @@ def test_two_gloo_ranks_equal_one_process(broken):
         netlist = _broken(netlist)
     single = exhaustive_sweep(netlist, device="cpu")
     multi = spawn_sweep(netlist, world=2)
-    assert (multi.world, multi.backend, multi.total) == (2, "gloo", 65536)
+    assert (multi.device, multi.backend, multi.total) == ("2 ranks (gloo)", "gloo", 65536)
     assert multi.count == single.count and (multi.count > 0) == broken
     got = [format_mismatch(*m) for m in multi.first]
     assert len(got) == min(5, single.count)

@@ -43,7 +43,7 @@ from __future__ import annotations
 from ..builder import NetlistBuilder
 from ..netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .formats import overflow_code, resolve
-from ..lean_gates import (and_ as _and, or_ as _or, not_ as _not, xor as _xor, mux as _mux,
+from ..lean_gates import (normal_product, and_ as _and, or_ as _or, not_ as _not, xor as _xor, mux as _mux,
                           ripple as _ripple, add_prefix as _add_prefix, sum_columns as
                           _sum_columns, const_bits as _const_bits, leading_zeros as
                           _leading_zeros, shift_left as _shift_left, shift_right_sticky as
@@ -148,14 +148,7 @@ def build_fp8_mul_lean(fmt, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
 
     with b.block("product"):
         # (2^M + fa) * (2^M + fb) = 2^2M + 2^M (fa + fb) + fa * fb, in [2^2M, 2^(2M+2))
-        cols = [[] for _ in range(n)]
-        for i, x in enumerate(fa):
-            for j, y in enumerate(fb):
-                cols[i + j].append(_and(b, x, y, name="pp"))
-        for i in range(M):
-            cols[i + M] += [fa[i], fb[i]]
-        cols[2 * M].append(CONST1)
-        P = _sum_columns(b, cols, n)
+        P = normal_product(b, fa, fb)
         c = P[n - 1]                                # product in [2, 4)
         N = [_mux(b, c, P[i - 1] if i else CONST0, P[i]) for i in range(n)]   # 1.xxx on top
 
