@@ -39,14 +39,26 @@ from ..golden.functions import FUNCTIONS, check_function, function_table
 from .builder import NetlistBuilder
 from .linear_form import Lin
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
+from .wide_function import WIDE_INPUT_BITS, wide_table_bits
 
-__all__ = ["build_function", "METHODS", "function_methods"]
+__all__ = ["build_function", "METHODS", "WIDE_METHODS", "function_methods",
+           "FUNCTION_FORMATS"]
+
+#: The input formats offered: the 8-bit ones (table search here), the 16-bit ones
+#: (:mod:`.wide_function`).
+FUNCTION_FORMATS = ("e4m3", "e5m2", "bf16", "fp16")
 
 METHODS = ("thermometer", "minterm", "linbits")
 
 
+#: The architecture of the 16-bit formats (:mod:`.wide_function`).
+WIDE_METHODS = ("table",)
+
+
 def function_methods(fmt=None):
     """The ``variant`` choices of a function unit: ``default`` (the cheapest), then each."""
+    if fmt is not None and get_format(fmt).width == WIDE_INPUT_BITS:
+        return ("default",) + WIDE_METHODS
     return ("default",) + METHODS
 
 
@@ -338,7 +350,9 @@ def _build(name, fmt, out, policy, method, bounds, table):
     if fanin is not None and fanin < fmt.width:
         raise ValueError(f"{name}: the thermometer and minterm neurons read all {fmt.width} "
                          f"input bits; max_fanin {fanin} is too small")
-    if method == "thermometer":
+    if method == "table":
+        y = wide_table_bits(b, a, table, out.width, (fmt.man_bits, fmt.man_bits + 1))
+    elif method == "thermometer":
         y = _thermometer(b, table, a, out.width, True, fanin)
     elif method == "minterm":
         y = _minterm(b, table, a, out.width, fanin)
@@ -369,9 +383,19 @@ def build_function(name, fmt, *, out=None, policy="torch", bounds: Bounds = UNBO
     policy = check_policy(policy)
     fmt = get_format(fmt)
     out = get_format(out) if out is not None else fmt
-    if fmt.width != 8:
-        raise ValueError(f"{name} is built for the 8-bit formats e4m3 and e5m2, not "
-                         f"{fmt.name} (16-bit functions are later work)")
+    if fmt.name not in FUNCTION_FORMATS:
+        raise ValueError(f"{name} is offered for {', '.join(FUNCTION_FORMATS)}, not "
+                         f"{fmt.name}")
+    if fmt.width == WIDE_INPUT_BITS:
+        if method not in (None, "default") + WIDE_METHODS:
+            raise ValueError(f"unknown architecture {method!r} of {name} in {fmt.name}: "
+                             f"choose default, {', '.join(WIDE_METHODS)}")
+        if bounds.max_fanin is not None or bounds.max_weight is not None:
+            raise ValueError(f"{name} in {fmt.name}: the table architecture has wide output "
+                             f"neurons and weights up to 2^15; bounded fan-in or weight is "
+                             f"offered for e4m3 and e5m2 only")
+        return _build(name, fmt, out, policy, "table", bounds,
+                      function_table(name, fmt, out, policy))
     table = [int(v) for v in function_table(name, fmt, out, policy)]
     if method in (None, "default"):
         methods = [m for m in METHODS if not (m == "linbits" and bounds.max_fanin)]

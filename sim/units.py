@@ -239,8 +239,10 @@ def _layer_specs():
 
 
 def _function_specs():
-    """The correctly rounded unary functions of the 8-bit formats (gen/float_function.py;
-    golden: the exact reference golden/functions.py; all 256 inputs)."""
+    """The correctly rounded unary functions of the 8- and 16-bit formats
+    (gen/float_function.py, gen/wide_function.py; golden: the exact reference
+    golden/functions.py; every input)."""
+    from ..gen.float_function import FUNCTION_FORMATS
     from ..golden.functions import FUNCTIONS
     text = {"exp": "e^a", "sigmoid": "1/(1+e^-a)", "tanh": "tanh(a)", "silu": "a*sigmoid(a)",
             "gelu": "a/2*(1+erf(a/sqrt2))", "gelu-tanh": "GELU, torch's tanh form",
@@ -263,7 +265,7 @@ def _function_specs():
                                          meta.get("policy", "torch"))}
         return UnitSpec(name, f"{text[name]}, correctly rounded (RNE) for every input; "
                               f"--to FORMAT for another output format", build,
-                        ("e4m3", "e5m2"), POLICIES, variants, golden)
+                        FUNCTION_FORMATS, POLICIES, variants, golden)
     return [make(name) for name in FUNCTIONS]
 
 
