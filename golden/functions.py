@@ -342,17 +342,23 @@ def golden_function(name, fmt, codes, out=None, policy="torch") -> np.ndarray:
                     dtype=np.uint64)
 
 
-def torch_function(name, fmt, codes, out=None) -> np.ndarray:
-    """What torch computes: its float32 ``name`` of the input values, cast to ``out``
-    (NaNs mapped to the canonical NaN). For reports beside the exact golden."""
+def torch_function(name, fmt, codes, out=None, native=False) -> np.ndarray:
+    """What torch computes: its float32 ``name`` of the input values, cast to ``out`` (NaNs
+    mapped to the canonical NaN); ``native``: ``name`` on a tensor of the input dtype itself
+    (its own kernel, output dtype = input dtype). For reports beside the exact golden."""
     import torch
     import torch.nn.functional as F
 
-    from .torch_float import _from_tensor, _to_tensor, torch_dtype_of
+    from .torch_float import codes_to_tensor, tensor_to_codes, torch_dtype_of
     fmt = get_format(fmt)
     out = get_format(out) if out is not None else fmt
-    x = _to_tensor(fmt, codes).float()
+    x = codes_to_tensor(fmt, codes)
+    if native:
+        if out != fmt:
+            raise ValueError("torch_function: a native evaluation keeps the input format")
+    else:
+        x = x.float()
     fn = {"exp": torch.exp, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "silu": F.silu,
           "gelu": F.gelu, "gelu-tanh": lambda t: F.gelu(t, approximate="tanh"),
           "recip": torch.reciprocal, "rsqrt": torch.rsqrt}[check_function(name)]
-    return _from_tensor(out, fn(x).to(torch_dtype_of(out)))
+    return tensor_to_codes(out, fn(x).to(torch_dtype_of(out)))

@@ -24,7 +24,8 @@ import torch
 from . import float_ref
 from .formats import FloatFormat, get_format, overflow_code
 
-__all__ = ["torch_dtype_of", "golden_op", "torch_op", "torch_op_codes", "golden_convert", "has_torch_golden"]
+__all__ = ["torch_dtype_of", "golden_op", "torch_op", "torch_op_codes", "golden_convert",
+           "has_torch_golden", "codes_to_tensor", "tensor_to_codes"]
 
 def _flushes_denormals() -> bool:
     return bool((torch.tensor([2.0 ** -126]) / 4).item() == 0)
@@ -44,14 +45,16 @@ def _uint_dtype(width):
     return {8: torch.uint8, 16: torch.int16, 32: torch.int32}[width]
 
 
-def _to_tensor(fmt, codes):
+def codes_to_tensor(fmt, codes):
+    """A tensor of ``fmt``'s torch dtype holding the bit patterns ``codes``."""
     a = np.asarray(codes, dtype=np.uint64).astype({8: np.uint8, 16: np.uint16,
                                                    32: np.uint32}[fmt.width])
     raw = torch.from_numpy(a.view({8: np.uint8, 16: np.int16, 32: np.int32}[fmt.width]))
     return raw.view(torch_dtype_of(fmt))
 
 
-def _from_tensor(fmt, t):
+def tensor_to_codes(fmt, t):
+    """The bit patterns of ``t`` (uint64), NaNs as the canonical NaN of ``fmt``."""
     codes = t.contiguous().view(_uint_dtype(fmt.width)).numpy()
     codes = codes.view({8: np.uint8, 16: np.uint16, 32: np.uint32}[fmt.width]).astype(np.uint64)
     nan = torch.isnan(t.float() if fmt.width == 8 else t).numpy()
@@ -96,7 +99,7 @@ def golden_op(op: str, fmt, *codes, policy: str = "torch") -> np.ndarray:
 def torch_op(op: str, fmt, *codes) -> np.ndarray:
     """What torch computes for ``op`` (through float32, float64 for fp32), NaN canonical."""
     fmt = get_format(fmt)
-    return _from_tensor(fmt, _compute(fmt, op, *(_to_tensor(fmt, c) for c in codes)))
+    return tensor_to_codes(fmt, _compute(fmt, op, *(codes_to_tensor(fmt, c) for c in codes)))
 
 
 def golden_convert(src, dst, codes, *, policy: str = "torch") -> np.ndarray:
@@ -106,10 +109,10 @@ def golden_convert(src, dst, codes, *, policy: str = "torch") -> np.ndarray:
     if not (has_torch_golden(dst, policy) and torch_dtype_of(src) is not None):
         cols = np.asarray(codes, dtype=np.uint64).reshape(-1).tolist()
         return np.array([float_ref.convert(src, dst, c, policy) for c in cols], dtype=np.uint64)
-    x = _to_tensor(src, codes)
+    x = codes_to_tensor(src, codes)
     if src.width != 32 and dst.width != 32:
         x = x.float()                             # exact: every 8/16-bit value is a float32
-    return _from_tensor(dst, x.to(torch_dtype_of(dst)))
+    return tensor_to_codes(dst, x.to(torch_dtype_of(dst)))
 
 
 _SIGNED = {8: torch.int8, 16: torch.int16, 32: torch.int32}

@@ -1,11 +1,14 @@
-"""``run_functions_bench()``: the correctly rounded 8-bit functions, measured -> reports/functions.md.
+"""``run_functions_bench()``: the correctly rounded functions, measured -> reports/functions.md.
 
 Per function, input format and output format: the netlist the registry builds (the cheapest
 architecture), its neurons, depth and largest fan-in, the neuron counts of each
 architecture, how many of the 256 inputs the netlist gets right on the torch engine against
 the exact golden (golden/functions.py), and how many torch gets wrong (its float32 function
 of the input value, cast to the output dtype), split into wrong at a special input (+-0,
-+-inf), wrong only in the sign of a zero, and otherwise wrong.
++-inf), wrong only in the sign of a zero, and otherwise wrong. Then the 16-bit formats
+(bf16, fp16; the table architecture of gen/wide_function.py): neurons, depth, fan-in,
+synapses, the inputs of 65,536 right on the torch engine, and torch's wrong results, its
+native 16-bit kernel and its float32 function cast.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["run_functions_bench", "function_rows", "REPORT"]
+__all__ = ["run_functions_bench", "function_rows", "wide_function_rows", "REPORT"]
 
 REPORT = Path("reports/functions.md")
 PAIRS = [("e4m3", None), ("e4m3", "bf16"), ("e4m3", "fp16"),
@@ -68,7 +71,55 @@ def function_rows():
     return rows
 
 
-def _markdown(rows, seconds):
+WIDE_FORMATS = ("bf16", "fp16")
+
+
+def wide_function_rows():
+    from .golden.functions import FUNCTIONS, function_table, torch_function
+    from .sim.torch_engine import TorchEngine
+    from .sim.units import build_unit
+    codes = np.arange(1 << 16, dtype=np.uint64)
+    rows = []
+    for name in FUNCTIONS:
+        for fmt in WIDE_FORMATS:
+            net = build_unit(name, fmt=fmt)
+            s = net.stats()
+            exact = function_table(name, fmt)
+            got = np.asarray(TorchEngine(net).run({"a": codes})["y"]).astype(np.uint64)
+            native = torch_function(name, fmt, codes, native=True)
+            via32 = torch_function(name, fmt, codes)
+            rows.append({"function": name, "format": fmt, "neurons": s["neurons"],
+                         "depth": s["depth"], "max_fanin": s["max_fanin"],
+                         "synapses": s["synapses"], "correct": int((got == exact).sum()),
+                         "torch_native_wrong": int((native != exact).sum()),
+                         "torch_f32_wrong": int((via32 != exact).sum())})
+    return rows
+
+
+def _wide_markdown(rows):
+    lines = [
+        "", "# Correctly rounded functions of bf16 and fp16", "",
+        "`spikegate generate NAME --format bf16|fp16`: two neuron levels, thermometer "
+        "neurons `[code >= t]` (and on the magnitude, and on the low mantissa bits) shared by "
+        "one wide neuron per output bit (`gen/wide_function.py`). *correct*: inputs of 65,536 "
+        "the netlist gets right on the torch engine against the exact golden. *torch native*: "
+        "torch's function on a tensor of the format itself; *torch via float32*: on the "
+        "float32 value, cast back; both counted against the exact golden (NaNs compared as "
+        "one NaN).",
+        "",
+        "| function | format | neurons | depth | max fan-in | synapses | correct | "
+        "torch native wrong | torch via float32 wrong |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['function']} | {r['format']} | {r['neurons']:,} | {r['depth']} | "
+            f"{r['max_fanin']:,} | {r['synapses']:,} | {r['correct']:,}/65,536 | "
+            f"{r['torch_native_wrong']} | {r['torch_f32_wrong']} |")
+    return lines
+
+
+def _markdown(rows, wide, seconds):
     lines = [
         "# Correctly rounded functions of the 8-bit formats",
         "",
@@ -106,19 +157,21 @@ def _markdown(rows, seconds):
         lines += ["", "torch's other wrong results (input: torch vs exact):", ""]
         for r in others:
             lines.append(f"- {r['function']} {r['format']} -> {r['out']}: {r['torch_first']}")
-    lines += ["", f"({len(rows)} rows in {seconds:.0f} s.)", ""]
+    lines += _wide_markdown(wide)
+    lines += ["", f"({len(rows) + len(wide)} rows in {seconds:.0f} s.)", ""]
     return "\n".join(lines)
 
 
 def run_functions_bench(path=REPORT) -> int:
     from .hdl.atomic import write_file
     start = time.perf_counter()
-    rows = function_rows()
-    text = _markdown(rows, time.perf_counter() - start)
+    rows, wide = function_rows(), wide_function_rows()
+    text = _markdown(rows, wide, time.perf_counter() - start)
     write_file(path, text)
     print(text)
     print(f"wrote {path}")
-    return 0 if all(r["correct"] == 256 for r in rows) else 1
+    return 0 if (all(r["correct"] == 256 for r in rows)
+                 and all(r["correct"] == 1 << 16 for r in wide)) else 1
 
 
 if __name__ == "__main__":
