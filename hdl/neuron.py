@@ -69,12 +69,12 @@ def threshold_fire(spikes, weights, bias, threshold):
     if need > total:
         return Const(0, 1)
     width = total.bit_length()
-    membrane = None
-    for index, inverted, w in terms:
-        s = ~spikes[index] if inverted else spikes[index]
-        term = Mux(s, Const(w, width), Const(0, width))
-        membrane = term if membrane is None else (membrane + term)[:width]
-    return Cat(membrane, Const(1, 1)) >= Const(need | (1 << width), width + 1)
+    level = [Mux(~spikes[index] if inverted else spikes[index], Const(w, width), Const(0, width))
+             for index, inverted, w in terms]
+    while len(level) > 1:         # a balanced adder tree: wide neurons stay shallow expressions
+        pairs = [(level[i] + level[i + 1])[:width] for i in range(0, len(level) - 1, 2)]
+        level = pairs + level[len(pairs) * 2:]
+    return Cat(level[0], Const(1, 1)) >= Const(need | (1 << width), width + 1)
 
 
 class IFNeuron(wiring.Component):

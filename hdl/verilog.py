@@ -23,6 +23,19 @@ from .pipeline import cut_levels, stage_of_level
 
 __all__ = ["netlist_to_verilog"]
 
+#: A neuron line longer than this is wrapped, ``WRAP_TERMS`` terms per line (simulators'
+#: lexers have line buffers: Icarus stops at about 32 kB).
+MAX_LINE, WRAP_TERMS = 1000, 12
+
+
+def _wrapped(first, parts, joiner, indent, per=WRAP_TERMS):
+    """``first + joiner.join(parts)``, on several lines (``per`` parts each) when it is long."""
+    line = first + joiner.join(parts)
+    if len(line) <= MAX_LINE:
+        return [line]
+    rows = [joiner.join(parts[i:i + per]) for i in range(0, len(parts), per)]
+    return [first + rows[0]] + [indent + joiner.lstrip() + r for r in rows[1:]]
+
 
 def _describe(neuron, ref):
     parts = []
@@ -75,7 +88,8 @@ def netlist_to_verilog(netlist: Netlist, *, top: str, stages=0, valid=True, head
         if neuron.block != block:
             block = neuron.block
             body.append(f"\n  // ---- block {block or '(top)'} ----")
-        body.append(f"  // {neuron.name}: {_describe(neuron, names.get)}")
+        words = f"{neuron.name}: {_describe(neuron, names.get)}".split(" ")
+        body += _wrapped("  // ", words, " ", "  //   ", per=3 * WRAP_TERMS)
         terms, need, total = unsigned_form(neuron.weights, neuron.bias, neuron.threshold)
         if need <= 0 or need > total:  # cannot happen after simplification; stay correct
             body.append(f"  wire {neuron.name} = 1'b{int(need <= 0)};")
@@ -85,7 +99,8 @@ def netlist_to_verilog(netlist: Netlist, *, top: str, stages=0, valid=True, head
         for index, inverted, w in terms:
             spike = ("~" if inverted else "") + ref(neuron.inputs[index], stage)
             sums.append(f"({spike} ? {width}'d{w} : {width}'d0)")
-        body.append(f"  wire {neuron.name} = ({' + '.join(sums)}) >= {width}'d{need};")
+        sums[-1] += f") >= {width}'d{need};"
+        body += _wrapped(f"  wire {neuron.name} = (", sums, " + ", "      ")
 
     assigns = []
     for bus, nets in netlist.outputs.items():
