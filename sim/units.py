@@ -269,9 +269,46 @@ def _function_specs():
     return [make(name) for name in FUNCTIONS]
 
 
+def _norm_specs():
+    """RMSNorm and LayerNorm over ``n`` elements (gen/norm.py; golden: the same algorithm
+    step by step, golden/norms.py; seeded random and directed vectors)."""
+    from ..gen.norm import NORM_FORMATS
+    text = {"rmsnorm": "RMSNorm over --n elements: x * w / sqrt(mean(x^2) + eps)",
+            "layernorm": "LayerNorm over --n elements: (x - mean) * w / sqrt(var + eps) + b"}
+
+    def ports(name):
+        return ("x", "w", "b") if name == "layernorm" else ("x", "w")
+
+    def make(name):
+        def build(fmt="bf16", policy="torch", n=None, eps=None, bounds=UNBOUNDED, **_):
+            from ..gen.norm import build_norm
+            from ..golden.norms import DEFAULT_EPS
+            if n is None:
+                raise ValueError(f"{name} needs --n N (the number of elements)")
+            return build_norm(name, fmt, n, eps=DEFAULT_EPS if eps is None else eps,
+                              policy=policy, bounds=bounds)
+
+        def golden(meta, inputs):
+            from ..golden.norms import norm_golden
+            n = meta["n"]
+            cols = {p: np.stack([np.asarray(inputs[f"{p}{i}"], np.uint64) for i in range(n)], 1)
+                    for p in ports(name)}
+            y = norm_golden(name, meta["format"], cols["x"], cols["w"], cols.get("b"),
+                            eps=meta["eps"], policy=meta["policy"])
+            return {f"y{i}": y[:, i] for i in range(n)}
+
+        def vectors(meta, count, seed):
+            from ..golden.norms import norm_vectors
+            cols = norm_vectors(name, meta["format"], meta["n"], count, seed)
+            return {f"{p}{i}": cols[p][:, i] for p in ports(name) for i in range(meta["n"])}
+        return UnitSpec(name, text[name], build, NORM_FORMATS, POLICIES, golden=golden,
+                        vectors=vectors)
+    return [make(name) for name in ("rmsnorm", "layernorm")]
+
+
 REGISTRY: dict[str, UnitSpec] = {s.name: s for s in (*_block_specs(), *_float_specs(),
                                                      *_converter_specs(), *_layer_specs(),
-                                                     *_function_specs())}
+                                                     *_function_specs(), *_norm_specs())}
 UNITS = tuple(REGISTRY)
 
 
@@ -289,14 +326,18 @@ def fp8_variants(unit):
     return _FP8_BUILDERS["fmul" if unit == "fp8-mul" else "fadd"]()
 
 
-def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", to=None,
-               bounds: Bounds = UNBOUNDED):
-    """The netlist of ``unit`` with its options; one-line errors name the choices."""
+def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", to=None, n=None,
+               eps=None, bounds: Bounds = UNBOUNDED):
+    """The netlist of ``unit`` with its options; one-line errors name the choices.
+    ``n``, ``eps``: the vector units' length and epsilon (an error for other units)."""
     spec = get_spec(unit)
     if spec.formats is not None:
         fmt = spec.check_format(fmt)
+    vector = {k: v for k, v in (("n", n), ("eps", eps)) if v is not None}
+    if vector and spec.name not in ("rmsnorm", "layernorm"):
+        raise ValueError(f"--{next(iter(vector))} is for rmsnorm and layernorm, not {unit}")
     return spec.build(width=width, variant=variant, fmt=fmt, policy=policy, to=to,
-                      bounds=bounds)
+                      bounds=bounds, **vector)
 
 
 def describe_units() -> str:

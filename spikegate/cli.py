@@ -49,8 +49,14 @@ def cmd_generate(args):
         return 0
     from .hdl.design import Design
     from .sim.units import build_unit
+    to = args.to
+    if args.out_format is not None:          # the functions' output format, as for linear
+        if to is not None and _float_format(args.out_format) != to:
+            raise ValueError(f"--to {to} and --out-format {args.out_format} disagree: give one")
+        to = _float_format(args.out_format)
     netlist = build_unit(args.unit, width=args.width, variant=args.variant, fmt=args.format,
-                         policy=args.policy, to=args.to, bounds=_bounds(args))
+                         policy=args.policy, to=to, n=args.n, eps=args.eps,
+                         bounds=_bounds(args))
     design = Design(netlist, stages=args.stages, backend=args.backend)
     report = design.report()
     from .inspect import analyze
@@ -117,7 +123,11 @@ def build_parser():
                      help="float format: e4m3, e5m2, fp16, bf16, fp32 or eXmY")
     gen.add_argument("--to", type=_float_format,
                      help="destination format: fconvert, and the output format of the "
-                          "functions (exp ... rsqrt; default: the input format)")
+                          "functions (exp ... rsqrt; default: the input format; "
+                          "--out-format says the same)")
+    gen.add_argument("--n", type=int, help="elements of a vector unit (rmsnorm, layernorm)")
+    gen.add_argument("--eps", type=float, help="eps of rmsnorm/layernorm (default 1e-5; "
+                                               "rounded once to float32)")
     gen.add_argument("--policy", default="torch", choices=("torch", "ocp", "satfinite"),
                      help="overflow policy (golden/formats.py: OVERFLOW)")
     gen.add_argument("--stages", type=_stages, default=0, help="pipeline register stages")

@@ -203,8 +203,9 @@ def add_linear_arguments(gen):
                         "inputs per cycle, weights in ROM (linear, --accum exact)")
     g.add_argument("--relu", action="store_true",
                    help="apply the FP8 ReLU to every output (linear; FP8 --out-format)")
-    g.add_argument("--out-format", choices=("fp32", "fp16", "e4m3", "e5m2"),
-                   help="output format (default: fp32 for exact, else the accumulator's)")
+    g.add_argument("--out-format", metavar="FORMAT",
+                   help="output format (linear: default fp32 for exact, else the "
+                        "accumulator's; the functions exp ... rsqrt: as --to)")
     g.add_argument("--bias", choices=("none", "random"), default="none",
                    help="no bias, or seeded random FP8 bias constants")
     g.add_argument("--weights", help=".npy file of (M, N) FP8 weight codes")
