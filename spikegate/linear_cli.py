@@ -67,6 +67,16 @@ def _command(args):
     return " ".join(parts + ["-o", "DIR"])
 
 
+#: The output formats of the FP8 dot products and layers.
+LAYER_OUT_FORMATS = ("fp32", "fp16", "e4m3", "e5m2")
+
+
+def _check_out_format(args):
+    if args.out_format is not None and args.out_format not in LAYER_OUT_FORMATS:
+        raise ValueError(f"--out-format {args.out_format} is not an output of {args.unit}: "
+                         f"choose {', '.join(LAYER_OUT_FORMATS)}")
+
+
 def _check_stream_form(args):
     """One time-multiplexed form at most, and the MAC lane only for exact accumulation."""
     if args.lanes and args.mac:
@@ -103,6 +113,7 @@ def load_torch_model(path):
 def generate_mlp(args):
     """``generate mlp --model FILE``: a saved ``nn.Linear`` / ``nn.Sequential`` of Linear and
     ReLU as a time-multiplexed design (one exact MAC lane per layer by default)."""
+    _check_out_format(args)
     from .hdl.model import from_torch
     from .stream_design import write_stream_design
     if not args.model:
@@ -129,6 +140,7 @@ def generate_mlp(args):
 
 def generate_linear(args):
     """Implements ``generate dot`` and ``generate linear``; returns the report."""
+    _check_out_format(args)
     from .gen.dot import build_dot, build_linear
     from .hdl.design import Design
     from .inspect import analyze
