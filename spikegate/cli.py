@@ -99,6 +99,9 @@ def cmd_bench(args):
     if args.what == "functions":
         from .bench_functions import run_functions_bench
         return run_functions_bench()
+    if args.what == "norms":
+        from .bench_norms import run_norms_bench
+        return run_norms_bench()
     if args.what == "synth":
         from .bench_synth import run_synth_bench
         return run_synth_bench(args)
@@ -181,7 +184,7 @@ def build_parser():
 
     bench = sub.add_parser("bench", help="print benchmark figures")
     bench.add_argument("what", choices=("structure", "cocotb", "engine", "synth", "depth",
-                                        "scale", "linear", "exhaustive", "functions"))
+                                        "scale", "linear", "exhaustive", "functions", "norms"))
     from .engine_bench import add_engine_arguments
     add_engine_arguments(bench)
     from .bench_synth import add_synth_bench_arguments
