@@ -306,9 +306,40 @@ def _norm_specs():
     return [make(name) for name in ("rmsnorm", "layernorm")]
 
 
+def _softmax_spec():
+    """Softmax over ``n`` elements, max subtracted (gen/softmax.py; golden: the same steps,
+    golden/softmax.py)."""
+    from ..golden.softmax import SOFTMAX_FORMATS
+
+    def build(fmt="bf16", policy="torch", n=None, bounds=UNBOUNDED, **_):
+        from ..gen.softmax import build_softmax
+        if n is None:
+            raise ValueError("softmax needs --n N (the number of elements)")
+        return build_softmax(fmt, n, policy=policy, bounds=bounds)
+
+    def golden(meta, inputs):
+        from ..golden.softmax import softmax_golden
+        n = meta["n"]
+        x = np.stack([np.asarray(inputs[f"x{i}"], np.uint64) for i in range(n)], 1)
+        y = softmax_golden(meta["format"], x, policy=meta["policy"])
+        return {f"y{i}": y[:, i] for i in range(n)}
+
+    def vectors(meta, count, seed):
+        from ..golden.softmax import softmax_vectors
+        x = softmax_vectors(meta["format"], meta["n"], count, seed)
+        return {f"x{i}": x[:, i] for i in range(meta["n"])}
+    return UnitSpec("softmax", "softmax over --n elements, max subtracted (float32 steps, "
+                               "correctly rounded exp tables)", build, SOFTMAX_FORMATS,
+                    POLICIES, golden=golden, vectors=vectors)
+
+
+#: The vector units: they take --n (and the norms --eps).
+VECTOR_UNITS = ("rmsnorm", "layernorm", "softmax")
+
 REGISTRY: dict[str, UnitSpec] = {s.name: s for s in (*_block_specs(), *_float_specs(),
                                                      *_converter_specs(), *_layer_specs(),
-                                                     *_function_specs(), *_norm_specs())}
+                                                     *_function_specs(), *_norm_specs(),
+                                                     _softmax_spec())}
 UNITS = tuple(REGISTRY)
 
 
@@ -334,8 +365,10 @@ def build_unit(unit, *, width=4, variant=None, fmt="e4m3", policy="torch", to=No
     if spec.formats is not None:
         fmt = spec.check_format(fmt)
     vector = {k: v for k, v in (("n", n), ("eps", eps)) if v is not None}
-    if vector and spec.name not in ("rmsnorm", "layernorm"):
-        raise ValueError(f"--{next(iter(vector))} is for rmsnorm and layernorm, not {unit}")
+    takes = {"n": VECTOR_UNITS, "eps": ("rmsnorm", "layernorm")}
+    for key in vector:
+        if spec.name not in takes[key]:
+            raise ValueError(f"--{key} is for {', '.join(takes[key])}, not {unit}")
     return spec.build(width=width, variant=variant, fmt=fmt, policy=policy, to=to,
                       bounds=bounds, **vector)
 

@@ -128,7 +128,8 @@ def build_parser():
                      help="destination format: fconvert, and the output format of the "
                           "functions (exp ... rsqrt; default: the input format; "
                           "--out-format says the same)")
-    gen.add_argument("--n", type=int, help="elements of a vector unit (rmsnorm, layernorm)")
+    gen.add_argument("--n", type=int, help="elements of a vector unit (rmsnorm, layernorm, "
+                                           "softmax)")
     gen.add_argument("--eps", type=float, help="eps of rmsnorm/layernorm (default 1e-5; "
                                                "rounded once to float32)")
     gen.add_argument("--policy", default="torch", choices=("torch", "ocp", "satfinite"),

@@ -70,5 +70,5 @@ def test_layernorm_accuracy_fp16():
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         build_unit("rmsnorm", **kwargs)
-    with pytest.raises(ValueError, match="--n is for rmsnorm and layernorm"):
+    with pytest.raises(ValueError, match="--n is for rmsnorm, layernorm, softmax"):
         build_unit("fadd", fmt="bf16", n=2)

@@ -1,0 +1,148 @@
+"""Softmax over N elements with the maximum subtracted: the hardware's algorithm, and the
+exact math.
+
+``y_i = e^(x_i - m) / sum_j e^(x_j - m)``, ``m = max x``. Every step is one correctly
+rounded (RNE) operation in float32 (``(-)``, ``(+)``, ``(x)``, ``(/)``) or exact:
+
+1. ``m``: a pairwise tree of maxima (:func:`~.norms.tree_order`) on the input codes,
+   ordered as signed magnitudes (``-0 < +0``; on equal codes the left one). ``M = f32(m)``.
+2. ``d_i = f32(x_i) (-) M`` (<= 0; exact whenever ``e^(d_i)`` is not negligible and the
+   exponents are within 16 of each other).
+3. ``d_i`` is split exactly into ``h_i + g_i + s_i``: ``h_i = bf16(d_i)``,
+   ``r_i = d_i (-) h_i`` (exact: the rounding residual), ``g_i = bf16(r_i)``,
+   ``s_i = r_i (-) g_i`` (exact, ``|s_i| <= 2^-18 |d_i|``). Where ``h_i`` is infinite
+   (``x_i = -inf``) the residuals are 0, not NaN.
+4. ``e_i = (E(h_i) (x) E(g_i)) (x) (1 (+) s_i)``, ``E`` = the correctly rounded exp from
+   bf16 to float32 (:mod:`.functions`, a 65,536-entry table in hardware): ``e^s`` is
+   ``1 + s`` to within ``s^2/2 <= 2^-25``.
+5. ``S = tree(+) of e_i``, ``R = 1 (/) S``, ``y_i = fmt(e_i (x) R)``.
+
+Each ``e_i`` is within a few float32 ULPs of ``e^(d_i)``; the output rounds once to the
+format (bf16/fp16: 2^13-2^16 times coarser), so it is correctly rounded except within a few
+``2^-24`` of a rounding boundary. Special values: any NaN input, or every input ``-inf``
+(``0/0``), or ``+inf`` (``inf - inf``) gives NaN everywhere, as the math (and torch) do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .formats import get_format
+from .functions import golden_function
+from .norms import tree_order
+from .torch_float import golden_convert, golden_op
+
+__all__ = ["softmax_golden", "exact_softmax", "softmax_vectors", "order_key",
+           "SOFTMAX_FORMATS", "SPLIT", "EXP_TABLE"]
+
+SOFTMAX_FORMATS = ("bf16", "fp16", "fp32")
+#: The format ``d`` is split into, and the table's (input, output) formats.
+SPLIT = "bf16"
+EXP_TABLE = ("bf16", "fp32")
+INTERNAL = "fp32"
+
+
+def order_key(fmt, codes):
+    """Integers ordered as the values of the codes: ``-0 < +0``, NaNs at the ends."""
+    fmt = get_format(fmt)
+    c = np.asarray(codes, dtype=np.int64)
+    sign = 1 << (fmt.width - 1)
+    return np.where(c & sign, (sign - 1) - (c & (sign - 1)), c | sign)
+
+
+def _max_tree(fmt, cols):
+    for pairs in tree_order(len(cols)):
+        nxt = []
+        for i, j in pairs:
+            if j is None:
+                nxt.append(cols[i])
+            else:
+                a, b = cols[i], cols[j]
+                nxt.append(np.where(order_key(fmt, b) > order_key(fmt, a), b, a))
+        cols = nxt
+    return cols[0]
+
+
+def softmax_golden(fmt, x, *, policy="torch"):
+    """The codes ``y`` (shape of ``x``: vectors x N) the hardware computes."""
+    fmt = get_format(fmt)
+    x = np.asarray(x, dtype=np.uint64)
+    n = x.shape[1]
+
+    def f32(codes, src=fmt):
+        src = get_format(src)
+        return codes if src.name == INTERNAL else golden_convert(src, INTERNAL, codes,
+                                                                 policy=policy)
+
+    def op(o, *args):
+        return golden_op(o, INTERNAL, *args, policy=policy)
+
+    def split(v):
+        return golden_convert(INTERNAL, SPLIT, v, policy=policy)
+
+    def exp(codes):
+        return golden_function("exp", EXP_TABLE[0], codes, EXP_TABLE[1], policy)
+
+    M = f32(_max_tree(fmt, [x[:, i] for i in range(n)]))
+    split_fmt = get_format(SPLIT)
+    inf_mag = split_fmt.exp_all << split_fmt.man_bits
+    one = np.full(len(x), 0x3F800000, dtype=np.uint64)
+    e = []
+    for i in range(n):
+        d = op("fsub", f32(x[:, i]), M)
+        h = split(d)
+        finite = (h & split_fmt.mag_mask) != inf_mag
+        r = np.where(finite, op("fsub", d, f32(h, SPLIT)), 0)
+        g = split(r)
+        s = op("fsub", r, f32(g, SPLIT))
+        e.append(op("fmul", op("fmul", exp(h), exp(g)), op("fadd", one, s)))
+    terms = list(e)
+    for pairs in tree_order(n):
+        terms = [terms[a] if b is None else op("fadd", terms[a], terms[b]) for a, b in pairs]
+    R = op("fdiv", one, terms[0])
+    out = [op("fmul", ei, R) for ei in e]
+    return np.stack([o if fmt.name == INTERNAL else golden_convert(INTERNAL, fmt, o,
+                                                                   policy=policy)
+                     for o in out], axis=1)
+
+
+def exact_softmax(fmt, x):
+    """float64 softmax of the values (max subtracted; NaN where the math is undefined)."""
+    from .torch_float import codes_to_tensor
+    fmt = get_format(fmt)
+    v = codes_to_tensor(fmt, np.asarray(x, np.uint64).reshape(-1)).double().numpy() \
+        .reshape(np.shape(x))
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = v.max(axis=1, keepdims=True)
+        e = np.exp(v - m)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_vectors(fmt, n, count, seed=0):
+    """Seeded vectors (``count x n`` codes): directed (all equal, ties, one large, -inf
+    masks, causal-style masks, a NaN, all -inf, zeros of both signs) then random normals
+    scaled per vector by ``2^U(-4, 8)`` (a third also spread by ``2^U(-6, 6)`` per
+    element: wide ranges, most terms underflowing)."""
+    import torch
+
+    from .torch_float import tensor_to_codes
+    fmt = get_format(fmt)
+    rng = np.random.default_rng(seed)
+    inf = np.inf
+    directed = [np.zeros(n), -np.zeros(n), np.full(n, 7.0), np.r_[np.ones(n - 1), 40.0][:n],
+                np.r_[-inf, np.zeros(n - 1)][:n], np.full(n, -inf),
+                np.r_[np.arange(n // 2 + 1), np.full(n, -inf)][:n],
+                np.r_[np.nan, np.ones(n - 1)][:n], np.linspace(-100, 0, n),
+                np.r_[np.full(n - 1, 2.0), 2.0 + 2.0 ** -6][:n]]
+    rows = directed[:count]
+    left = count - len(rows)
+    if left > 0:
+        v = rng.standard_normal((left, n)) * 2.0 ** rng.uniform(-4, 8, (left, 1))
+        spread = rng.random(left) < 1 / 3
+        v[spread] *= 2.0 ** rng.uniform(-6, 6, (int(spread.sum()), n))
+        rows += list(v)
+    x = np.array(rows, dtype=np.float64).reshape(-1, n)
+    dtype = getattr(torch, fmt.torch_dtype_name)
+    lim = float(torch.finfo(dtype).max)
+    x = np.where(np.isfinite(x), np.clip(x, -lim, lim), x)
+    return tensor_to_codes(fmt, torch.from_numpy(x).to(dtype)).reshape(x.shape)
