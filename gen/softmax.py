@@ -10,7 +10,7 @@ float32 ``fsub``/``fmul``/``fadd``/``fdiv``, the ``fconvert`` casts that split
 from __future__ import annotations
 
 from ..golden.formats import check_policy, get_format
-from ..golden.softmax import EXP_TABLE, INTERNAL, SOFTMAX_FORMATS, SPLIT
+from ..golden.softmax import EXP_TABLE, INTERNAL, NEGLIGIBLE, SOFTMAX_FORMATS, SPLIT
 from ..golden.norms import tree_order
 from .builder import NetlistBuilder
 from .compare import compare
@@ -80,19 +80,20 @@ def build_softmax(fmt, n, *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netl
             m = [m[i] if j is None else _float_max(b, fmt, m[i], m[j]) for i, j in pairs]
     M = op("widen", "max_f32", m[0])
     one = _code_nets(0x3F800000, 32)
-    inf_mag = split.exp_all << split.man_bits
     e = []
     for i in range(n):
         d = op("fsub", f"diff{i}", op("widen", f"x{i}_f32", x[i]), M)
         h = op("split", f"hi{i}", d)
-        with b.block(f"hi{i}_inf"):
-            # h = +-inf: every exponent bit set and no mantissa bit
+        with b.block(f"hi{i}_negligible"):
+            # h <= -2^NEGLIGIBLE (-inf too): sign set and biased exponent >= bias + NEGLIGIBLE
+            sign = h[split.width - 1]
             exp_bits = h[split.man_bits:split.width - 1]
-            is_inf = Lin([(t, 1) for t in exp_bits] + [(t, -1) for t in h[:split.man_bits]]) \
-                .ge(b, len(exp_bits), name="is_inf")
+            big = 1 << len(exp_bits)
+            negligible = Lin([(sign, big)] + [(t, 1 << k) for k, t in enumerate(exp_bits)]) \
+                .ge(b, big + split.bias + NEGLIGIBLE, name="negligible")
         r_raw = op("fsub", f"res{i}", d, op("unsplit", f"hi{i}_f32", h))
         with b.block(f"res{i}_mask"):
-            r = tuple(Lin([(t, 1), (is_inf, -1)]).ge(b, 1, name="r") for t in r_raw)
+            r = tuple(Lin([(t, 1), (negligible, -1)]).ge(b, 1, name="r") for t in r_raw)
         g = op("split", f"mid{i}", r)
         s = op("fsub", f"lo{i}", r, op("unsplit", f"mid{i}_f32", g))
         eh, eg = op("exp", f"exp_hi{i}", h), op("exp", f"exp_mid{i}", g)

@@ -10,8 +10,9 @@ rounded (RNE) operation in float32 (``(-)``, ``(+)``, ``(x)``, ``(/)``) or exact
    exponents are within 16 of each other).
 3. ``d_i`` is split exactly into ``h_i + g_i + s_i``: ``h_i = bf16(d_i)``,
    ``r_i = d_i (-) h_i`` (exact: the rounding residual), ``g_i = bf16(r_i)``,
-   ``s_i = r_i (-) g_i`` (exact, ``|s_i| <= 2^-18 |d_i|``). Where ``h_i`` is infinite
-   (``x_i = -inf``) the residuals are 0, not NaN.
+   ``s_i = r_i (-) g_i`` (exact, ``|s_i| <= 2^-18 |d_i|``). Where ``h_i <= -2^NEGLIGIBLE``
+   (-128, ``x_i = -inf`` included) ``e^(h_i)`` is 0 in float32 and the residuals are set to
+   0: a residual, up to ``2^-9 |d_i|``, could otherwise overflow ``e^(g_i)`` (0 * inf).
 4. ``e_i = (E(h_i) (x) E(g_i)) (x) (1 (+) s_i)``, ``E`` = the correctly rounded exp from
    bf16 to float32 (:mod:`.functions`, a 65,536-entry table in hardware): ``e^s`` is
    ``1 + s`` to within ``s^2/2 <= 2^-25``.
@@ -33,13 +34,15 @@ from .norms import tree_order
 from .torch_float import golden_convert, golden_op
 
 __all__ = ["softmax_golden", "exact_softmax", "softmax_vectors", "order_key",
-           "SOFTMAX_FORMATS", "SPLIT", "EXP_TABLE"]
+           "SOFTMAX_FORMATS", "SPLIT", "EXP_TABLE", "INTERNAL", "NEGLIGIBLE"]
 
 SOFTMAX_FORMATS = ("bf16", "fp16", "fp32")
 #: The format ``d`` is split into, and the table's (input, output) formats.
 SPLIT = "bf16"
 EXP_TABLE = ("bf16", "fp32")
 INTERNAL = "fp32"
+#: ``h <= -2^NEGLIGIBLE`` has ``e^h = 0`` in float32 (``e^-128 < 2^-149 / 2``).
+NEGLIGIBLE = 7
 
 
 def order_key(fmt, codes):
@@ -85,14 +88,15 @@ def softmax_golden(fmt, x, *, policy="torch"):
 
     M = f32(_max_tree(fmt, [x[:, i] for i in range(n)]))
     split_fmt = get_format(SPLIT)
-    inf_mag = split_fmt.exp_all << split_fmt.man_bits
+    sign = np.uint64(1 << (split_fmt.width - 1))
+    least = np.uint64((split_fmt.bias + NEGLIGIBLE) << split_fmt.man_bits)
     one = np.full(len(x), 0x3F800000, dtype=np.uint64)
     e = []
     for i in range(n):
         d = op("fsub", f32(x[:, i]), M)
         h = split(d)
-        finite = (h & split_fmt.mag_mask) != inf_mag
-        r = np.where(finite, op("fsub", d, f32(h, SPLIT)), 0)
+        negligible = ((h & sign) != 0) & ((h & np.uint64(split_fmt.mag_mask)) >= least)
+        r = np.where(negligible, np.uint64(0), op("fsub", d, f32(h, SPLIT)))
         g = split(r)
         s = op("fsub", r, f32(g, SPLIT))
         e.append(op("fmul", op("fmul", exp(h), exp(g)), op("fadd", one, s)))
@@ -120,7 +124,8 @@ def exact_softmax(fmt, x):
 
 def softmax_vectors(fmt, n, count, seed=0):
     """Seeded vectors (``count x n`` codes): directed (all equal, ties, one large, -inf
-    masks, causal-style masks, a NaN, all -inf, zeros of both signs) then random normals
+    masks, causal-style masks, a NaN, all -inf, zeros of both signs, differences of -6e4)
+    then random normals
     scaled per vector by ``2^U(-4, 8)`` (a third also spread by ``2^U(-6, 6)`` per
     element: wide ranges, most terms underflowing)."""
     import torch
@@ -133,7 +138,8 @@ def softmax_vectors(fmt, n, count, seed=0):
                 np.r_[-inf, np.zeros(n - 1)][:n], np.full(n, -inf),
                 np.r_[np.arange(n // 2 + 1), np.full(n, -inf)][:n],
                 np.r_[np.nan, np.ones(n - 1)][:n], np.linspace(-100, 0, n),
-                np.r_[np.full(n - 1, 2.0), 2.0 + 2.0 ** -6][:n]]
+                np.r_[np.full(n - 1, 2.0), 2.0 + 2.0 ** -6][:n],
+                np.r_[30000.0, np.full(n - 1, -30037.0)][:n]]     # residuals that overflow e^g
     rows = directed[:count]
     left = count - len(rows)
     if left > 0:

@@ -1,4 +1,5 @@
-"""``run_norms_bench()``: RMSNorm and LayerNorm, measured -> reports/norms.md.
+"""``run_norms_bench()``: RMSNorm and LayerNorm, measured -> reports/norms.md (and
+``run_softmax_bench()``: softmax -> reports/softmax.md, the same columns).
 
 Per norm and I/O format at N = 8: the netlist's neurons and depth; its outputs bit-exact
 against the step-by-step golden on the torch engine (``CHECKED`` vectors); and the accuracy
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["run_norms_bench", "norm_rows", "REPORT"]
+__all__ = ["run_norms_bench", "norm_rows", "run_softmax_bench", "softmax_rows", "REPORT",
+           "SOFTMAX_REPORT"]
 
 REPORT = Path("reports/norms.md")
 N, VECTORS, CHECKED = 8, 100_000, 2_000
@@ -107,6 +109,66 @@ def run_norms_bench(path=REPORT) -> int:
     start = time.perf_counter()
     rows = norm_rows()
     text = _markdown(rows, time.perf_counter() - start)
+    write_file(path, text)
+    print(text)
+    print(f"wrote {path}")
+    return 0 if all(r["bit_exact"] for r in rows) else 1
+
+
+SOFTMAX_REPORT = Path("reports/softmax.md")
+#: NEXUS's FP32 16-element softmax, measured on its own code (the issue's figures).
+NEXUS_SOFTMAX = "NEXUS FP32 softmax (16 elements, its own code): 37% correctly rounded, max 6 ULP"
+
+
+def softmax_rows(vectors=VECTORS, checked=500):
+    import torch
+
+    from .golden.formats import get_format
+    from .golden.norms import ulp_errors
+    from .golden.softmax import exact_softmax, softmax_golden, softmax_vectors
+    from .golden.torch_float import codes_to_tensor, tensor_to_codes
+    from .sim.regress import golden_outputs
+    from .sim.torch_engine import TorchEngine
+    from .sim.units import build_unit
+    rows = []
+    for fmt in ("bf16", "fp16", "fp32"):
+        f = get_format(fmt)
+        net = build_unit("softmax", fmt=fmt, n=N)
+        s = net.stats()
+        x = softmax_vectors(fmt, N, vectors, seed=1)
+        inputs = {f"x{i}": x[:checked, i] for i in range(N)}
+        got = TorchEngine(net).run(inputs)
+        want = golden_outputs(net, inputs)
+        bit_exact = all(np.array_equal(np.asarray(got[k]).astype(np.uint64),
+                                       np.asarray(want[k]).astype(np.uint64)) for k in want)
+        exact = exact_softmax(fmt, x)
+        ours = ulp_errors(fmt, softmax_golden(fmt, x), exact)
+        t = torch.softmax(codes_to_tensor(f, x.reshape(-1)).reshape(x.shape), dim=1)
+        theirs = ulp_errors(fmt, tensor_to_codes(f, t.reshape(-1)).reshape(x.shape), exact)
+        fin = np.isfinite(exact)
+        rows.append({"norm": "softmax", "format": fmt, "n": N, "neurons": s["neurons"],
+                     "depth": s["depth"], "checked": checked, "bit_exact": bit_exact,
+                     "outputs": int(fin.sum()), "max_ulp": float(ours[fin].max()),
+                     "cr": float((ours[fin] <= 0.5).mean()),
+                     "torch_max_ulp": float(theirs[fin].max()),
+                     "torch_cr": float((theirs[fin] <= 0.5).mean())})
+    return rows
+
+
+def run_softmax_bench(path=SOFTMAX_REPORT) -> int:
+    from .hdl.atomic import write_file
+    start = time.perf_counter()
+    rows = softmax_rows()
+    lines = _markdown(rows, time.perf_counter() - start).splitlines()
+    lines[0] = "# Softmax"
+    lines[2] = ("`spikegate bench softmax` writes this file. Unit: `spikegate generate softmax "
+                f"--n N --format F` (here N = {N}). The algorithm (golden/softmax.py): the "
+                "maximum subtracted in float32, the difference split exactly into bf16 "
+                "pieces whose exps come from the correctly rounded bf16 -> float32 table, "
+                "float32 products, sum and reciprocal, one rounding to the format. Columns "
+                "as in reports/norms.md; *torch*: `torch.softmax` on CPU tensors of the "
+                f"format. {NEXUS_SOFTMAX}.")
+    text = "\n".join(lines) + "\n"
     write_file(path, text)
     print(text)
     print(f"wrote {path}")

@@ -99,9 +99,9 @@ def cmd_bench(args):
     if args.what == "functions":
         from .bench_functions import run_functions_bench
         return run_functions_bench()
-    if args.what == "norms":
-        from .bench_norms import run_norms_bench
-        return run_norms_bench()
+    if args.what in ("norms", "softmax"):
+        from .bench_norms import run_norms_bench, run_softmax_bench
+        return run_norms_bench() if args.what == "norms" else run_softmax_bench()
     if args.what == "synth":
         from .bench_synth import run_synth_bench
         return run_synth_bench(args)
@@ -185,7 +185,8 @@ def build_parser():
 
     bench = sub.add_parser("bench", help="print benchmark figures")
     bench.add_argument("what", choices=("structure", "cocotb", "engine", "synth", "depth",
-                                        "scale", "linear", "exhaustive", "functions", "norms"))
+                                        "scale", "linear", "exhaustive", "functions", "norms",
+                                        "softmax"))
     from .engine_bench import add_engine_arguments
     add_engine_arguments(bench)
     from .bench_synth import add_synth_bench_arguments

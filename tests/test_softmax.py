@@ -35,10 +35,12 @@ def test_hand_worked_values():
     y = softmax_golden("bf16", np.array([[0x0000, 0x0000],       # (0, 0): 1/2 each
                                          [0xFF80, 0x4000],       # (-inf, 2): 0, 1
                                          [0xFF80, 0xFF80],       # all -inf: 0/0 = NaN
-                                         [0x7FC0, 0x3F80]],      # a NaN: NaN everywhere
-                                        dtype=np.uint64))
+                                         [0x7FC0, 0x3F80],       # a NaN: NaN everywhere
+                                         [0x469F, 0xC688]],      # d = -37,760: e^g would
+                                        dtype=np.uint64))        # overflow, e^h is 0
     assert y.tolist() == [[0x3F00, 0x3F00], [0x0000, 0x3F80], [0x7FC0, 0x7FC0],
-                          [0x7FC0, 0x7FC0]], [[hex(int(c)) for c in r] for r in y]
+                          [0x7FC0, 0x7FC0], [0x3F80, 0x0000]], \
+        [[hex(int(c)) for c in r] for r in y]
 
 
 @pytest.mark.parametrize("fmt", ("bf16", "fp16"))
