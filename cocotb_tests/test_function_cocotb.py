@@ -2,8 +2,9 @@
 input of the 16-bit functions on Verilator, and of the 8-bit ones on Icarus and the
 Amaranth simulator; a strided subset (with every special code) of the 16-bit ones on Icarus
 and Amaranth, whose event-driven simulation of 65,536 vectors takes minutes (Icarus: over
-five for recip in bf16, longer in fp16). ``make test`` runs one function per format on
-Verilator and a few on the others; the whole cross is ``make regress``."""
+five for recip in bf16, longer in fp16). ``make test`` runs one function per 8-bit format
+and recip in bf16 on Verilator (recip in fp16 takes 3 minutes there) and a few on the
+others; the whole cross is ``make regress``."""
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from spikegate.sim.units import build_unit
 
 FORMATS = ("e4m3", "e5m2", "bf16", "fp16")
 #: (simulator, function, format) in ``make test``
-QUICK = {("verilator", "recip", "bf16"), ("verilator", "recip", "fp16"),
+QUICK = {("verilator", "recip", "bf16"),
          ("verilator", "gelu", "e4m3"), ("icarus", "exp", "e4m3"),
          ("icarus", "silu", "e5m2"), ("icarus", "tanh", "bf16"),
          ("amaranth", "sigmoid", "e5m2"), ("amaranth", "rsqrt", "bf16")}
