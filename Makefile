@@ -39,7 +39,7 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not regress" --durations=25
 
-regress: setup  # the long runs: every float unit x simulator (make test runs a cross-section)
+regress: setup  # the long runs: every float unit, function, norm and softmax x simulator
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m regress
 
 test-fast: setup
