@@ -33,7 +33,6 @@ from __future__ import annotations
 import numpy as np
 
 from .formats import get_format
-from .torch_float import golden_convert, golden_op
 
 __all__ = ["NORMS", "INTERNAL", "DEFAULT_EPS", "norm_golden", "exact_norm", "norm_vectors",
            "tree_order", "eps_code", "check_norm", "ulp_errors"]
@@ -80,6 +79,7 @@ def _const(code, like):
 
 def norm_golden(name, fmt, x, w, b=None, *, eps=DEFAULT_EPS, policy="torch"):
     """The codes ``y`` (shape of ``x``: vectors x N) the hardware computes."""
+    from .torch_float import golden_convert, golden_op      # torch: only when evaluated
     check_norm(name)
     fmt = get_format(fmt)
     x = np.asarray(x, dtype=np.uint64)

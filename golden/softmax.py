@@ -29,9 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .formats import get_format
-from .functions import golden_function
 from .norms import tree_order
-from .torch_float import golden_convert, golden_op
 
 __all__ = ["softmax_golden", "exact_softmax", "softmax_vectors", "order_key",
            "SOFTMAX_FORMATS", "SPLIT", "EXP_TABLE", "INTERNAL", "NEGLIGIBLE"]
@@ -68,6 +66,8 @@ def _max_tree(fmt, cols):
 
 def softmax_golden(fmt, x, *, policy="torch"):
     """The codes ``y`` (shape of ``x``: vectors x N) the hardware computes."""
+    from .functions import golden_function
+    from .torch_float import golden_convert, golden_op      # torch: only when evaluated
     fmt = get_format(fmt)
     x = np.asarray(x, dtype=np.uint64)
     n = x.shape[1]
