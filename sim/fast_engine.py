@@ -68,7 +68,7 @@ from ..gen.netlist import CONST0, CONST1, Netlist
 from .torch_engine import resolve_device
 
 __all__ = ["FastEngine", "ExhaustiveResult", "exhaustive_check", "table_golden",
-           "format_mismatch", "c_compiler"]
+           "format_mismatch", "c_compiler", "triton_source", "TRITON_CHUNK"]
 
 #: input spaces of at most this many bits are checked against a golden table on the device
 TABLE_BITS = 16
@@ -353,6 +353,46 @@ def sg_kernel(in_ptr, in_stride, out_ptr, out_stride, exp_ptr, exp_stride, cnt_p
 '''
 
 
+#: Terms per expression in the Triton source (wider neurons sum through partial sums).
+TRITON_CHUNK = 64
+
+
+def _triton_neuron(out, terms, k, ind, arith="f32"):
+    """Source lines of ``out = [sum(w * x) >= k]`` over ``terms`` ``(variable, w)``. A wide
+    neuron sums in chunks through a partial-sum variable: one expression of thousands of
+    terms passes Python's parser limits (nesting, recursion)."""
+    lines, acc = [], None
+    chunks = [terms[i:i + TRITON_CHUNK] for i in range(0, len(terms), TRITON_CHUNK)]
+    for c, chunk in enumerate(chunks):
+        if arith == "f32":
+            for x, w in chunk:
+                if acc is None:
+                    acc = x if w == 1 else f"-{x}" if w == -1 else f"{x} * {float(w)}"
+                elif w == 1:
+                    acc = f"{acc} + {x}"
+                elif w == -1:
+                    acc = f"{acc} - {x}"
+                else:
+                    acc = f"tl.fma({x}, {float(w)}, {acc})"
+        else:
+            expr = " + ".join(f"{x} * {w}" if w not in (1, -1) else
+                              (x if w == 1 else f"(0 - {x})") for x, w in chunk)
+            acc = expr if acc is None else f"{acc} + {expr}"
+        if c < len(chunks) - 1:
+            lines.append(ind + f"s_{out} = {acc}")
+            acc = f"s_{out}"
+    if arith == "f32":
+        lines.append(ind + f"{out} = ({acc} >= {float(k)}).to(tl.float32)")
+    else:
+        lines.append(ind + f"{out} = ({acc} >= {k}).to(tl.int32)")
+    return lines
+
+
+def triton_source(netlist: Netlist, arith="f32") -> str:
+    """The Triton kernel source the GPU path compiles for ``netlist`` (needs no GPU)."""
+    return _triton_source(_Program(netlist), arith)
+
+
 def _triton_source(prog: _Program, arith="f32"):
     """Python source of a Triton kernel evaluating ``prog`` (one lane per thread)."""
     wide_in = prog.bus_width("in") > 31
@@ -384,22 +424,7 @@ def _triton_source(prog: _Program, arith="f32"):
             if net in prog.used_inputs:
                 L.append(ind + f"v{net} = ((b{b} >> {j}) & 1).to({ft})")
     for net, terms, k in prog.ops:
-        if arith == "f32":
-            acc = None
-            for i, w in terms:
-                if acc is None:
-                    acc = f"v{i}" if w == 1 else f"-v{i}" if w == -1 else f"v{i} * {float(w)}"
-                elif w == 1:
-                    acc = f"{acc} + v{i}"
-                elif w == -1:
-                    acc = f"{acc} - v{i}"
-                else:
-                    acc = f"tl.fma(v{i}, {float(w)}, {acc})"
-            L.append(ind + f"v{net} = ({acc} >= {float(k)}).to(tl.float32)")
-        else:
-            expr = " + ".join(f"v{i} * {w}" if w not in (1, -1) else
-                              (f"v{i}" if w == 1 else f"(0 - v{i})") for i, w in terms)
-            L.append(ind + f"v{net} = ({expr} >= {k}).to(tl.int32)")
+        L += _triton_neuron(f"v{net}", [(f"v{i}", w) for i, w in terms], k, ind, arith)
     for o, (bus, nets) in enumerate(prog.outputs):
         terms = []
         for j, net in enumerate(nets):
@@ -595,17 +620,7 @@ def _tile_source(name, template):
         L.append(ind + f"e{e} = tl.load(s_ptr + tl.load(base + {e}).to(tl.int64) * stride + "
                  f"lane, mask=m, other=0).to(tl.float32)")
     for net, terms, k in ops:
-        acc = None
-        for i, w in terms:
-            if acc is None:
-                acc = i if w == 1 else f"-{i}" if w == -1 else f"{i} * {float(w)}"
-            elif w == 1:
-                acc = f"{acc} + {i}"
-            elif w == -1:
-                acc = f"{acc} - {i}"
-            else:
-                acc = f"tl.fma({i}, {float(w)}, {acc})"
-        L.append(ind + f"{net} = ({acc} >= {float(k)}).to(tl.float32)")
+        L += _triton_neuron(net, terms, k, ind)
     for j, x in enumerate(exports):
         L.append(ind + f"tl.store(s_ptr + tl.load(base + {n_ext + j}).to(tl.int64) * stride"
                  f" + lane, {x}.to(tl.int8), mask=m)")

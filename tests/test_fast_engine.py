@@ -222,3 +222,16 @@ def test_gpu_kernels_equal_torch_engine_and_find_mismatches():
     res = exhaustive_check(nl, float_golden("fadd"), device="cuda", start=0x3C000000,
                            stop=0x3C000000 + (1 << 24), chunk=1 << 22)
     assert res.count == 0 and res.total == 1 << 24
+
+
+def test_triton_source_of_a_wide_neuron_parses():
+    """A table neuron of 1,840 synapses (recip in fp16) sums through partial sums: one
+    expression of that many nested terms is beyond Python's parser (found on the H200)."""
+    import ast
+
+    from spikegate.sim.fast_engine import TRITON_CHUNK, triton_source
+    from spikegate.sim.units import build_unit
+    netlist = build_unit("recip", fmt="fp16")
+    assert netlist.stats()["max_fanin"] > 10 * TRITON_CHUNK
+    for arith in ("f32", "i32"):
+        ast.parse(triton_source(netlist, arith))
