@@ -39,6 +39,7 @@ from ..golden.functions import FUNCTIONS, check_function, function_table
 from .builder import NetlistBuilder
 from .linear_form import Lin
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
+from .thermometers import Thermometers
 from .wide_function import WIDE_INPUT_BITS, wide_table_bits
 
 __all__ = ["build_function", "METHODS", "WIDE_METHODS", "function_methods",
@@ -92,20 +93,6 @@ def _step_form(seq, thermo, minterm, spikes_ok):
     for c, w in spikes:
         terms[(minterm, c)] = w
     return smooth[0], terms
-
-
-def _bit_options(bits_code, spikes_ok):
-    """Candidate forms of one output bit (a list of ``(const, terms)``)."""
-    opts = [_step_form(bits_code, "P", "m", False)]
-    if spikes_ok:
-        opts.append(_step_form(bits_code, "P", "m", True))
-    half = len(bits_code) // 2
-    pos, neg = bits_code[:half], bits_code[half:]
-    if pos == neg:                               # independent of the sign: magnitude only
-        opts.append(_step_form(pos, "M", "mm", False))
-        if spikes_ok:
-            opts.append(_step_form(pos, "M", "mm", True))
-    return opts
 
 
 def _cost(feature):
@@ -223,43 +210,6 @@ def _choose(seqs, spikes_ok, nbits, rounds=4):
 
 # -- neurons ------------------------------------------------------------------------------
 
-class _Features:
-    """The level-1 neurons, made on demand and shared."""
-
-    def __init__(self, b: NetlistBuilder, a, width):
-        self.b, self.a, self.width = b, a, width
-        self.cache = {}
-
-    def net(self, feature):
-        if feature in self.cache:
-            return self.cache[feature]
-        kind, t = feature
-        if kind == "a":
-            return self.a[t]
-        bits = self.a if kind in ("P", "m") else self.a[:self.width - 1]
-        n = len(bits)
-        if kind in ("P", "M"):
-            if t == 0:
-                net = CONST1
-            elif t >= 1 << n:
-                net = CONST0
-            else:
-                z = (t & -t).bit_length() - 1           # [v >= t] reads bits z.. only
-                if t == 1 << (n - 1):
-                    net = bits[n - 1]
-                else:
-                    with self.b.block("thermo"):
-                        net = self.b.neuron([(bits[i], 1 << (i - z)) for i in range(z, n)],
-                                            threshold=t >> z, name=f"{kind}{t}")
-        else:
-            ones = [i for i in range(n) if (t >> i) & 1]
-            with self.b.block("minterm"):
-                net = self.b.neuron([(bits[i], 1 if (t >> i) & 1 else -1) for i in range(n)],
-                                    threshold=len(ones), name=f"{kind}{t}")
-        self.cache[feature] = net
-        return net
-
-
 def _or_tree(b, nets, fanin, invert, name):
     """OR (NOR when ``invert``) of 0/1 nets with at most ``fanin`` inputs per neuron."""
     nets = list(nets)
@@ -294,7 +244,7 @@ def _bounded_bit(b, F, seq, kind, fanin, name):
 
 
 def _thermometer(b, table, a, W, spikes_ok, fanin):
-    F = _Features(b, a, len(a))
+    F = Thermometers(b, a)
     bits = [[(y >> j) & 1 for y in table] for j in range(W)]
     if fanin is not None:
         out = []
@@ -315,7 +265,7 @@ def _thermometer(b, table, a, W, spikes_ok, fanin):
 
 
 def _minterm(b, table, a, W, fanin):
-    F = _Features(b, a, len(a))
+    F = Thermometers(b, a)
     base = Counter(table).most_common(1)[0][0]
     out = []
     for j in range(W):
@@ -334,7 +284,7 @@ def _minterm(b, table, a, W, fanin):
 
 
 def _linbits(b, table, a, W):
-    F = _Features(b, a, len(a))
+    F = Thermometers(b, a)
     form = Lin([(F.net(("P", t)), table[t] - table[t - 1]) for t in _changes(table)],
                table[0])
     with b.block("bits"):

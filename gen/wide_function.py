@@ -34,7 +34,7 @@ import numpy as np
 
 from .builder import NetlistBuilder
 from .linear_form import Lin
-from .netlist import CONST0, CONST1
+from .thermometers import Thermometers
 
 __all__ = ["wide_table_bits", "WIDE_INPUT_BITS"]
 
@@ -158,35 +158,6 @@ def _choose(table, width, out_width, low_widths, rounds=2):
     return [c.form() for c in choice]
 
 
-class _Thermometers:
-    """The level-1 neurons ``[value >= t]`` on the code, the magnitude or the low bits."""
-
-    def __init__(self, b: NetlistBuilder, a):
-        self.b, self.a, self.cache = b, list(a), {}
-
-    def net(self, feature):
-        if feature in self.cache:
-            return self.cache[feature]
-        kind, t = feature
-        if kind == "a":
-            return self.a[t]
-        n = {"P": len(self.a), "M": len(self.a) - 1}.get(kind) or int(kind[1:])
-        bits = self.a[:n]
-        if t == 0:
-            net = CONST1
-        elif t >= 1 << n:
-            net = CONST0
-        elif t == 1 << (n - 1):
-            net = bits[n - 1]
-        else:
-            z = (t & -t).bit_length() - 1                   # [v >= t] reads bits z.. only
-            with self.b.block("thermo"):
-                net = self.b.neuron([(bits[i], 1 << (i - z)) for i in range(z, n)],
-                                    threshold=t >> z, name=f"{kind}_{t}")
-        self.cache[feature] = net
-        return net
-
-
 def wide_table_bits(b: NetlistBuilder, a, table, out_width, low_widths):
     """Output nets of ``table`` (``2^len(a)`` output codes) read from input nets ``a``.
 
@@ -197,7 +168,7 @@ def wide_table_bits(b: NetlistBuilder, a, table, out_width, low_widths):
     width = len(a)
     if len(table) != 1 << width:
         raise ValueError(f"a table of {len(table)} entries does not match {width} input bits")
-    F = _Thermometers(b, a)
+    F = Thermometers(b, a)
     out = []
     for j, form in enumerate(_choose(table, width, out_width, low_widths)):
         lin = Lin([(F.net(f), w) for f, w in sorted(form.terms.items(), key=_order)],

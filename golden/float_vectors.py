@@ -15,7 +15,7 @@ import numpy as np
 
 from .formats import get_format
 
-__all__ = ["corner_codes", "float_operands"]
+__all__ = ["corner_codes", "float_operands", "vector_rows"]
 
 
 def corner_codes(fmt) -> np.ndarray:
@@ -61,3 +61,17 @@ def float_operands(fmt, arity: int, count: int, *, seed: int = 0) -> list[np.nda
         near = [a, b]
     rand = [rng.integers(0, 1 << fmt.width, n_rand, dtype=np.uint64) for _ in range(arity)]
     return [np.concatenate([x, y, z]) for x, y, z in zip(base, near, rand)]
+
+
+def vector_rows(directed, count, n, rng, *, scale, spread) -> np.ndarray:
+    """``count x n`` float64 values for the vector units: the ``directed`` rows first, then
+    random normals scaled per vector by ``2^U(scale)`` and, in a third of the vectors, per
+    element by ``2^U(spread)`` too (wide ranges within a vector)."""
+    rows = list(directed)[:count]
+    left = count - len(rows)
+    if left > 0:
+        v = rng.standard_normal((left, n)) * 2.0 ** rng.uniform(*scale, (left, 1))
+        wide = rng.random(left) < 1 / 3
+        v[wide] *= 2.0 ** rng.uniform(*spread, (int(wide.sum()), n))
+        rows += list(v)
+    return np.array(rows, dtype=np.float64).reshape(-1, n)

@@ -137,8 +137,10 @@ def norm_vectors(name, fmt, n, count, seed=0):
     (all equal, one non-zero, zeros of both signs, small integers, tiny and huge norms,
     one huge outlier) and random normals scaled per vector by ``2^U(-24, 24)`` (and per
     element by ``2^U(-8, 8)`` in a third of them: wide ranges within a vector)."""
-    from .torch_float import tensor_to_codes
     import torch
+
+    from .float_vectors import vector_rows
+    from .torch_float import tensor_to_codes
     check_norm(name)
     fmt = get_format(fmt)
     rng = np.random.default_rng(seed)
@@ -147,14 +149,7 @@ def norm_vectors(name, fmt, n, count, seed=0):
     directed = [np.ones(n), np.full(n, -3.0), np.eye(1, n, n // 2)[0], np.zeros(n),
                 -np.zeros(n), np.arange(n) - n // 2, np.full(n, tiny),
                 np.linspace(-1, 1, n) * big, np.r_[np.ones(n - 1), 1e4][:n]]
-    rows = [d for d in directed][:count]
-    left = count - len(rows)
-    if left > 0:
-        v = rng.standard_normal((left, n)) * 2.0 ** rng.uniform(-24, 24, (left, 1))
-        spread = rng.random(left) < 1 / 3
-        v[spread] *= 2.0 ** rng.uniform(-8, 8, (int(spread.sum()), n))
-        rows += list(v)
-    x = np.array(rows, dtype=np.float64).reshape(-1, n)
+    x = vector_rows(directed, count, n, rng, scale=(-24, 24), spread=(-8, 8))
     lim = float(torch.finfo(getattr(torch, fmt.torch_dtype_name)).max) / 4
     x = np.clip(x, -lim, lim)
 

@@ -130,6 +130,7 @@ def softmax_vectors(fmt, n, count, seed=0):
     element: wide ranges, most terms underflowing)."""
     import torch
 
+    from .float_vectors import vector_rows
     from .torch_float import tensor_to_codes
     fmt = get_format(fmt)
     rng = np.random.default_rng(seed)
@@ -140,14 +141,7 @@ def softmax_vectors(fmt, n, count, seed=0):
                 np.r_[np.nan, np.ones(n - 1)][:n], np.linspace(-100, 0, n),
                 np.r_[np.full(n - 1, 2.0), 2.0 + 2.0 ** -6][:n],
                 np.r_[30000.0, np.full(n - 1, -30037.0)][:n]]     # residuals that overflow e^g
-    rows = directed[:count]
-    left = count - len(rows)
-    if left > 0:
-        v = rng.standard_normal((left, n)) * 2.0 ** rng.uniform(-4, 8, (left, 1))
-        spread = rng.random(left) < 1 / 3
-        v[spread] *= 2.0 ** rng.uniform(-6, 6, (int(spread.sum()), n))
-        rows += list(v)
-    x = np.array(rows, dtype=np.float64).reshape(-1, n)
+    x = vector_rows(directed, count, n, rng, scale=(-4, 8), spread=(-6, 6))
     dtype = getattr(torch, fmt.torch_dtype_name)
     lim = float(torch.finfo(dtype).max)
     x = np.where(np.isfinite(x), np.clip(x, -lim, lim), x)

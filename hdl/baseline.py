@@ -90,38 +90,53 @@ module {top} (
 {_fields(fmt, "a")}{_fields(fmt, "b")}"""
 
 
-def fp8_mul_verilog(top, fmt="e4m3", policy="torch"):
-    """Behavioural Verilog of an FP8 multiplier ``y = a * b`` (ports a[8], b[8] -> y[8])."""
-    fmt, policy = get_format(fmt), check_policy(policy)
-    mw, bias = fmt.man_bits, fmt.bias
-    n = mw + 1                 # significand bits
+def _product_round(fmt):
+    """``(code width, Verilog)`` of a multiplier's datapath after the sign: significand
+    product with ``*``, leading-zero normalisation, right shift into the subnormal range,
+    RNE with guard and sticky, into ``code`` (exponent field and significand, before the
+    overflow test). Shared by the FP8 and the any-format baselines."""
+    E, M, bias = fmt.exp_bits, fmt.man_bits, fmt.bias
+    n = M + 1                  # significand bits
     pw = 2 * n                 # product bits
     pad = n + 1                # room below the product for the subnormal right shift
     tw = pw + pad
     lzw = pw.bit_length()
-    return f"""\
-{_fp8_head(top, fmt, policy, "multiplier")}
-    wire s = a[7] ^ b[7];
+    emax = (1 << E) - 2
+    ew = _signed_width(2 - (bias - 1) - pw, 2 * emax - (bias - 1)) + 1
+    cw = ew + M + 1
+    rsw = pad.bit_length()
+    return cw, f"""\
     wire [{pw - 1}:0] p = m_a * m_b;
 
     // leading zeros of the significand product
 {_leading_zeros("p", pw, lzw)}
     // biased exponent of the leading one; below 1 the result is subnormal
-    wire signed [9:0] e = $signed({{6'd0, e_a}}) + $signed({{6'd0, e_b}}) - 10'sd{bias - 1}
-                          - $signed({{{10 - lzw}'d0, lz}});
-    wire subnormal = (e < 10'sd1);
-    wire [9:0] rs_full = 10'sd1 - e;
-    wire [{(pad).bit_length() - 1}:0] rs = subnormal ? ((rs_full > {pad}) ? {pad} : rs_full) : 0;
+    wire signed [{ew - 1}:0] e = $signed({{{ew - E}'d0, e_a}}) + $signed({{{ew - E}'d0, e_b}})
+                          - {ew}'sd{bias - 1} - $signed({{{ew - lzw}'d0, lz}});
+    wire subnormal = (e < {ew}'sd1);
+    wire signed [{ew - 1}:0] rs_full = {ew}'sd1 - e;
+    wire [{rsw - 1}:0] rs = ~subnormal ? {rsw}'d0
+                          : (rs_full > {ew}'sd{pad}) ? {rsw}'d{pad} : rs_full[{rsw - 1}:0];
     wire [{pw - 1}:0] norm = p << lz;
     wire [{tw - 1}:0] t = {{norm, {pad}'d0}} >> rs;
-    wire [{mw}:0] m = t[{tw - 1}:{tw - n}];
+    wire [{M}:0] m = t[{tw - 1}:{tw - n}];
     wire g = t[{tw - n - 1}];
     wire sticky = |t[{tw - n - 2}:0];
     wire up = g & (sticky | m[0]);
-    // (E - 1) << MW plus the significand: the hidden bit carries into the exponent field,
+    // (E - 1) << M plus the significand: the hidden bit carries into the exponent field,
     // and a subnormal (hidden bit 0, E = 1) gets field 0; rounding may carry on up.
-    wire [9:0] e1 = subnormal ? 10'd0 : e - 10'sd1;
-    wire [10:0] code = {{e1, {mw}'d0}} + m + up;
+    wire [{ew - 1}:0] e1 = subnormal ? {ew}'d0 : e - {ew}'sd1;
+    wire [{cw - 1}:0] code = {{1'b0, e1, {M}'d0}} + m + up;"""
+
+
+def fp8_mul_verilog(top, fmt="e4m3", policy="torch"):
+    """Behavioural Verilog of an FP8 multiplier ``y = a * b`` (ports a[8], b[8] -> y[8])."""
+    fmt, policy = get_format(fmt), check_policy(policy)
+    cw, datapath = _product_round(fmt)
+    return f"""\
+{_fp8_head(top, fmt, policy, "multiplier")}
+    wire s = a[7] ^ b[7];
+{datapath}
 
     always @* begin
         if (nan_a | nan_b | ((inf_a | inf_b) & (zero_a | zero_b)))
@@ -130,7 +145,7 @@ def fp8_mul_verilog(top, fmt="e4m3", policy="torch"):
             y = {_overflow_expr(fmt, policy, "s")};
         else if (zero_a | zero_b)
             y = {{s, 7'd0}};
-        else if (code > 11'd{fmt.max_code})
+        else if (code > {_hex(cw, fmt.max_code)})
             y = {_overflow_expr(fmt, policy, "s")};
         else
             y = {{s, code[6:0]}};
@@ -259,40 +274,12 @@ def float_mul_verilog(top, fmt="fp16", policy="torch"):
     format (ports a[W], b[W] -> y[W]): significand product with ``*``, leading-zero
     normalisation, right shift into the subnormal range, RNE with guard and sticky."""
     fmt, policy = _float_format(fmt, policy)
-    W, E, M, bias = fmt.width, fmt.exp_bits, fmt.man_bits, fmt.bias
-    n = M + 1                  # significand bits
-    pw = 2 * n                 # product bits
-    pad = n + 1                # room below the product for the subnormal right shift
-    tw = pw + pad
-    lzw = pw.bit_length()
-    emax = (1 << E) - 2
-    ew = _signed_width(2 - (bias - 1) - pw, 2 * emax - (bias - 1)) + 1
-    cw = ew + M + 1
-    rsw = pad.bit_length()
+    W = fmt.width
+    cw, datapath = _product_round(fmt)
     return f"""\
 {_float_head(top, fmt, policy, "multiplier")}
     wire s = s_a ^ s_b;
-    wire [{pw - 1}:0] p = m_a * m_b;
-
-    // leading zeros of the significand product
-{_leading_zeros("p", pw, lzw)}
-    // biased exponent of the leading one; below 1 the result is subnormal
-    wire signed [{ew - 1}:0] e = $signed({{{ew - E}'d0, e_a}}) + $signed({{{ew - E}'d0, e_b}})
-                          - {ew}'sd{bias - 1} - $signed({{{ew - lzw}'d0, lz}});
-    wire subnormal = (e < {ew}'sd1);
-    wire signed [{ew - 1}:0] rs_full = {ew}'sd1 - e;
-    wire [{rsw - 1}:0] rs = ~subnormal ? {rsw}'d0
-                          : (rs_full > {ew}'sd{pad}) ? {rsw}'d{pad} : rs_full[{rsw - 1}:0];
-    wire [{pw - 1}:0] norm = p << lz;
-    wire [{tw - 1}:0] t = {{norm, {pad}'d0}} >> rs;
-    wire [{M}:0] m = t[{tw - 1}:{tw - n}];
-    wire g = t[{tw - n - 1}];
-    wire sticky = |t[{tw - n - 2}:0];
-    wire up = g & (sticky | m[0]);
-    // (E - 1) << M plus the significand: the hidden bit carries into the exponent field,
-    // and a subnormal (hidden bit 0, E = 1) gets field 0; rounding may carry on up.
-    wire [{ew - 1}:0] e1 = subnormal ? {ew}'d0 : e - {ew}'sd1;
-    wire [{cw - 1}:0] code = {{1'b0, e1, {M}'d0}} + m + up;
+{datapath}
 
     always @* begin
         if (nan_a | nan_b | ((inf_a | inf_b) & (zero_a | zero_b)))

@@ -19,7 +19,7 @@ from ..gen.zoo import zoo_members
 from .units import REGISTRY
 
 __all__ = ["exhaustive_inputs", "regression_inputs", "golden_outputs",
-           "float32_patterns", "EXHAUSTIVE_LIMIT"]
+           "float32_patterns", "check_on_torch_engine", "EXHAUSTIVE_LIMIT"]
 
 EXHAUSTIVE_LIMIT = 1 << 20
 #: Seeded random vectors for input spaces beyond the exhaustive limit.
@@ -143,3 +143,15 @@ def golden_outputs(netlist: Netlist, inputs: dict):
                 for bus in netlist.outputs}
     raise ValueError(f"netlist {netlist.name!r} has no known golden (unit {unit!r}): "
                      f"generate it with spikegate so its report names the unit")
+
+
+def check_on_torch_engine(netlist: Netlist, *, vectors=None, seed=0):
+    """Run the registry's vectors for ``netlist`` on the torch engine and assert the outputs
+    bit-exact against its golden (the first mismatches named in hex)."""
+    from .check import assert_bit_exact
+    from .torch_engine import TorchEngine
+    inputs = regression_inputs(netlist, vectors=vectors, seed=seed)
+    got = TorchEngine(netlist).run(inputs)
+    widths = {bus: len(nets) for bus, nets in {**netlist.inputs, **netlist.outputs}.items()}
+    assert_bit_exact(inputs, got, golden_outputs(netlist, inputs), context=netlist.name,
+                     widths=widths)

@@ -7,9 +7,7 @@ import pytest
 
 from spikegate.golden.norms import (NORMS, exact_norm, norm_golden, norm_vectors, tree_order,
                                     ulp_errors)
-from spikegate.sim.check import assert_bit_exact
-from spikegate.sim.regress import golden_outputs, regression_inputs
-from spikegate.sim.torch_engine import TorchEngine
+from spikegate.sim.regress import check_on_torch_engine
 from spikegate.sim.units import build_unit
 
 
@@ -18,11 +16,7 @@ from spikegate.sim.units import build_unit
 def test_norm_bit_exact(name, fmt, n):
     netlist = build_unit(name, fmt=fmt, n=n)
     assert netlist.meta["n"] == n
-    inputs = regression_inputs(netlist, vectors=400, seed=3)
-    got = TorchEngine(netlist).run(inputs)
-    widths = {bus: len(nets) for bus, nets in {**netlist.inputs, **netlist.outputs}.items()}
-    assert_bit_exact(inputs, got, golden_outputs(netlist, inputs), context=netlist.name,
-                     widths=widths)
+    check_on_torch_engine(netlist, vectors=400, seed=3)
 
 
 def test_tree_order_pairs_neighbours():

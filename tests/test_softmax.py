@@ -9,20 +9,14 @@ import pytest
 from spikegate.golden.norms import ulp_errors
 from spikegate.golden.softmax import (exact_softmax, order_key, softmax_golden,
                                       softmax_vectors)
-from spikegate.sim.check import assert_bit_exact
-from spikegate.sim.regress import golden_outputs, regression_inputs
-from spikegate.sim.torch_engine import TorchEngine
+from spikegate.sim.regress import check_on_torch_engine
 from spikegate.sim.units import build_unit
 
 
 @pytest.mark.parametrize("fmt,n", [("bf16", 3), ("fp16", 2), ("fp32", 2)])
 def test_softmax_bit_exact(fmt, n):
     netlist = build_unit("softmax", fmt=fmt, n=n)
-    inputs = regression_inputs(netlist, vectors=300, seed=5)
-    got = TorchEngine(netlist).run(inputs)
-    widths = {bus: len(nets) for bus, nets in {**netlist.inputs, **netlist.outputs}.items()}
-    assert_bit_exact(inputs, got, golden_outputs(netlist, inputs), context=netlist.name,
-                     widths=widths)
+    check_on_torch_engine(netlist, vectors=300, seed=5)
 
 
 def test_order_key_orders_values():
