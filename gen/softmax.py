@@ -22,7 +22,7 @@ from .gates import mux
 from .linear_form import Lin
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 
-__all__ = ["build_softmax", "MAX_SOFTMAX_N"]
+__all__ = ["build_softmax", "build_float_max", "MAX_SOFTMAX_N"]
 
 #: Largest spatial N (each element costs about 20,000 neurons).
 MAX_SOFTMAX_N = 32
@@ -40,6 +40,16 @@ def _float_max(b: NetlistBuilder, fmt, x, y):
                  Lin([(x_bigger, 1), (sx, 1), (sy, 1)]).ge(b, 3, name="neg")]
         pick_y = Lin([(c, 1) for c in cases]).ge(b, 1, name="pick")
         return tuple(mux(b, pick_y, xi, yi) for xi, yi in zip(x, y))
+
+
+def build_float_max(fmt, *, bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = b`` if ``b`` orders above ``a`` (:func:`~spikegate.golden.softmax.order_key`),
+    else ``a``: the softmax's maximum as a unit of its own."""
+    fmt = get_format(fmt)
+    b = NetlistBuilder(f"fmax_{fmt.name}", bounds=bounds)
+    b.output("y", _float_max(b, fmt, b.input("a", fmt.width), b.input("b", fmt.width)))
+    b.meta.update(unit="fmax", format=fmt.name)
+    return b.build()
 
 
 def _code_nets(code, width):

@@ -38,14 +38,15 @@ class StreamResult:
 def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payloads,
                simulator: str, build_root: Path = Path("build/sim"), seed: int = 0,
                ready_prob: float = 0.7, idle_prob: float = 0.2, max_cycles: int | None = None,
-               build_args=()) -> StreamResult:
-    """Stream ``payloads`` (ints of ``in_width`` bits) through ``top``; outputs in order."""
+               build_args=(), per_output: int = 1) -> StreamResult:
+    """Stream ``payloads`` (ints of ``in_width`` bits) through ``top``; outputs in order,
+    one per ``per_output`` inputs (a sequence of tokens -> its logits)."""
     check_simulator(simulator)
     runner = make_runner(simulator)
     payloads = np.asarray(list(payloads), dtype=object)
     n = len(payloads)
-    if n == 0:
-        raise ValueError("no vectors to stream")
+    if n == 0 or n % per_output:
+        raise ValueError(f"stream a positive multiple of {per_output} payloads, not {n}")
     rows = to_rows(payloads, in_width, "i__payload")
     digest = hashlib.sha256(json.dumps({"top": top, "text": verilog, "args": list(build_args),
                                         "tb": 1}).encode()).hexdigest()[:12]
@@ -60,7 +61,7 @@ def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payload
         build_seconds = build_simulation(runner, simulator, build_dir, [src], None, top,
                                json.dumps([verilog, args]), False, args)
         vec_file, out_file, results_xml, log_file = run_files(build_dir, "stream", "stream_out")
-        cfg = {"n": n, "in_width": in_width, "out_width": out_width, "seed": seed,
+        cfg = {"n": n, "outputs": n // per_output, "in_width": in_width, "out_width": out_width, "seed": seed,
                "ready_prob": ready_prob, "idle_prob": idle_prob, "out_file": str(out_file),
                "max_cycles": max_cycles or 1000 + 200 * n * 64}
         np.savez(vec_file, __config__=np.array(json.dumps(cfg)), **{"in": rows})

@@ -228,14 +228,16 @@ def _layer_specs():
 
     def layer(name):
         def build(**_):
-            raise ValueError(f"unit {name!r} takes --in/--out/--accum (mlp: --model): see "
-                             f"`spikegate generate --help`")
+            raise ValueError(f"unit {name!r} takes --in/--out/--accum (mlp, transformer: "
+                             f"--model): see `spikegate generate --help`")
         return build
     return [UnitSpec("relu", "FP8 ReLU", relu, ("e4m3", "e5m2")),
             UnitSpec("dot", "FP8 dot product (--in, --accum)", layer("dot")),
             UnitSpec("linear", "FP8 linear layer, spatial or streamed", layer("linear")),
             UnitSpec("mlp", "an nn.Sequential of Linear/ReLU as a streamed design",
-                     layer("mlp"))]
+                     layer("mlp")),
+            UnitSpec("transformer", "a TransformerClassifier (--model) on a neuron processor",
+                     layer("transformer"))]
 
 
 def _function_specs():

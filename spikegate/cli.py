@@ -37,9 +37,11 @@ def _stages(text):
 
 
 def cmd_generate(args):
-    if args.unit in ("dot", "linear", "mlp"):
+    if args.unit in ("dot", "linear", "mlp", "transformer"):
         from .linear_cli import generate_linear, generate_mlp
-        report = (generate_mlp if args.unit == "mlp" else generate_linear)(args)
+        from .transformer_cli import generate_transformer
+        report = {"mlp": generate_mlp, "transformer": generate_transformer}.get(
+            args.unit, generate_linear)(args)
         if args.json:
             print(json.dumps(report, sort_keys=True))
         elif not args.quiet:
@@ -85,6 +87,9 @@ def cmd_list(args):
 
 
 def cmd_demo(args):
+    if args.transformer:
+        from .demo_transformer import run_transformer_demo
+        return run_transformer_demo(Path(args.output) / "transformer", limit=args.limit)
     from .demo import run_demo
     return run_demo(Path(args.output), units=args.units)
 
@@ -181,6 +186,11 @@ def build_parser():
     demo.add_argument("-o", "--output", default="build/demo")
     demo.add_argument("--units", action="store_true",
                       help="also co-simulate the FP8 multiplier/adder (all 65,536 pairs)")
+    demo.add_argument("--transformer", action="store_true",
+                      help="the digits transformer instead: train, generate, stream the test "
+                           "split through Verilator, compare every logit")
+    demo.add_argument("--limit", type=int, metavar="N",
+                      help="--transformer: only the first N test images")
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", help="print benchmark figures")

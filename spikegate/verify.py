@@ -64,6 +64,12 @@ def _run(args, progress):
     from .report import load_design, load_report
     from .sim.run import verify
     report = load_report(args.directory)
+    if report.get("unit") == "transformer":
+        from .transformer_cli import verify_transformer
+        progress.step(f"{args.sim}: build and stream token sequences through {report['top']}")
+        count, seconds = verify_transformer(args.directory, report, simulator=args.sim,
+                                            sequences=args.vectors, seed=args.seed)
+        return report["top"], count, seconds, None
     if report.get("form") == "time-multiplexed":
         from .stream_design import verify_stream_design
         count = args.vectors or DEFAULT_LAYER_VECTORS

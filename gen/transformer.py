@@ -1,0 +1,292 @@
+"""A transformer compiled to a program for a neuron processor: functional units + microcode.
+
+The processor (:mod:`spikegate.hdl.processor`) has one functional unit per operation of the
+recipe (:mod:`spikegate.golden.transformer`), each a neuron netlist built here: the FP8 dot
+product of ``K`` lanes (exact sum, one rounding to BF16), the BF16 and FP32 adders and
+multipliers, the BF16 maximum, the correctly rounded BF16 functions and the converters.
+A *program* drives them, one instruction per cycle:
+
+* scalars (BF16 or FP32 codes) live in a scalar memory ``S`` (constants preloaded),
+* FP8 vectors of ``K`` lanes in a vector memory ``V`` (the input tokens, and vectors built
+  lane by lane by ``q8`` instructions), weight rows in a ROM,
+* ``dot`` reads two vectors (``V`` x ``V`` or ``V`` x ROM), every other op one or two scalars;
+  ``out`` writes a logit into the output buffer, ``done`` ends the program.
+
+:func:`compile_transformer` runs the recipe's own :func:`~spikegate.golden.transformer.forward`
+with operations that emit instructions (so program and golden are one description), then
+schedules them: every unit has the same latency, a result may be read ``distance`` cycles
+after its instruction issues, and the list scheduler fills the gaps with independent work
+(other tokens, other heads). Scalars are single-assignment within a run: no write-after-read
+hazards.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from ..golden.transformer import (ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT,
+                                  QuantizedTransformer, forward)
+
+__all__ = ["OPS", "UNIT_OPS", "Instr", "Program", "compile_transformer", "unit_netlist",
+           "schedule"]
+
+#: Every opcode, in encoding order (0 = nop).
+OPS = ("nop", "dot", "add16", "mul16", "max16", "exp", "silu", "gelu", "recip", "rsqrt",
+       "add32", "mul32", "widen", "narrow", "q8", "out", "done")
+#: Opcodes executed by a neuron unit (the rest are control).
+UNIT_OPS = OPS[1:15]
+#: Units whose operands are FP32 (the others take BF16 codes in the low 16 bits).
+WIDE_INPUT = ("add32", "mul32", "narrow")
+
+
+def unit_netlist(op, lanes):
+    """The neuron netlist of the functional unit of ``op`` (ports ``a`` [``b``] -> ``y``;
+    the dot product ``x*``, ``w*`` -> ``y``)."""
+    from .dot import build_dot
+    from .float_add import build_fadd, build_fconvert
+    from .float_function import build_function
+    from .float_mul import build_fmul
+    from .softmax import build_float_max
+    if op == "dot":
+        return build_dot(lanes, Q_FORMAT, accum="exact", out=ACT_FORMAT, name="dot")
+    if op in ("add16", "add32"):
+        return build_fadd(ACT_FORMAT if op == "add16" else STAT_FORMAT)
+    if op in ("mul16", "mul32"):
+        return build_fmul(ACT_FORMAT if op == "mul16" else STAT_FORMAT)
+    if op == "max16":
+        return build_float_max(ACT_FORMAT)
+    if op in ("exp", "silu", "gelu", "recip", "rsqrt"):
+        return build_function(op, ACT_FORMAT)
+    if op == "widen":
+        return build_fconvert(ACT_FORMAT, STAT_FORMAT)
+    if op == "narrow":
+        return build_fconvert(STAT_FORMAT, ACT_FORMAT)
+    if op == "q8":
+        return build_fconvert(ACT_FORMAT, Q_FORMAT, policy=Q_POLICY)
+    raise ValueError(f"{op!r} is not a unit op: choose one of {', '.join(UNIT_OPS)}")
+
+
+@dataclass
+class Instr:
+    """One instruction. ``dst``: scalar address (unit ops), vector slot (``q8``, with
+    ``lane``) or output lane (``out``); ``a``, ``b``: scalar addresses; ``vx``, ``vy``:
+    vector slots (``vy`` a ROM row when ``rom``); ``neg``: negate ``b`` (subtraction)."""
+
+    op: str
+    dst: int = 0
+    a: int = 0
+    b: int = 0
+    neg: int = 0
+    vx: int = 0
+    vy: int = 0
+    rom: int = 0
+    lane: int = 0
+    deps: tuple = field(default=(), compare=False, repr=False)
+
+
+@dataclass
+class Program:
+    """A scheduled program and the memories it needs (see the module doc)."""
+
+    config: dict
+    lanes: int
+    stages: int
+    instrs: list
+    consts: dict
+    rom: list
+    scalars: int
+    vectors: int
+    ops_used: tuple
+    issued: int = 0
+
+    @property
+    def distance(self):
+        """Cycles from an instruction's issue to the first that may read its result."""
+        return self.stages + 2
+
+    def fields(self):
+        """(name, width) of the instruction word, LSB first."""
+        def bits(n):
+            return max(1, (max(n, 2) - 1).bit_length())
+        sa = bits(max(self.scalars, self.vectors, self.config["classes"]))
+        return [("op", bits(len(OPS))), ("neg", 1), ("rom", 1), ("dst", sa), ("a", bits(
+            self.scalars)), ("b", bits(self.scalars)), ("vx", bits(self.vectors)),
+                ("vy", bits(max(self.vectors, len(self.rom)))), ("lane", bits(self.lanes))]
+
+    @property
+    def word_width(self):
+        return sum(w for _, w in self.fields())
+
+    def words(self):
+        out = []
+        for ins in self.instrs:
+            word, pos = 0, 0
+            for name, width in self.fields():
+                v = OPS.index(ins.op) if name == "op" else getattr(ins, name)
+                if not 0 <= v < 1 << width:
+                    raise ValueError(f"instruction field {name}={v} exceeds {width} bits")
+                word |= v << pos
+                pos += width
+            out.append(word)
+        return out
+
+    def rom_words(self):
+        return [sum((c & 0xFF) << (8 * i) for i, c in enumerate(row)) for row in self.rom]
+
+    def figures(self):
+        T = self.config["seq_len"]
+        cycles = len(self.instrs) + self.distance
+        return {"instructions": self.issued, "program_words": len(self.instrs),
+                "utilisation": round(self.issued / len(self.instrs), 3),
+                "cycles_per_sequence": cycles + T, "cycles_per_token": round((cycles + T) / T, 1),
+                "scalar_words": self.scalars, "vector_slots": self.vectors,
+                "rom_rows": len(self.rom), "word_bits": self.word_width}
+
+
+class EmitOps:
+    """The recipe's operations as instruction emission (values are addresses)."""
+
+    def __init__(self, lanes, seq_len):
+        self.lanes = lanes
+        self.instrs, self.consts, self.rom = [], {}, []
+        self._const_addr, self._rom_addr = {}, {}
+        self.scalars = 0
+        self.vectors = seq_len                      # slots 0..T-1: the input tokens
+        self.writer_s, self.writers_v = {}, {}
+
+    def _scalar(self):
+        self.scalars += 1
+        return self.scalars - 1
+
+    def _emit(self, op, deps, **fields):
+        self.instrs.append(Instr(op, deps=tuple(d for d in deps if d is not None), **fields))
+        return len(self.instrs) - 1
+
+    def _unit(self, op, a, b=None, neg=0):
+        dst = self._scalar()
+        deps = [self.writer_s.get(a)] + ([self.writer_s.get(b)] if b is not None else [])
+        self.writer_s[dst] = self._emit(op, deps, dst=dst, a=a, b=b or 0, neg=neg)
+        return dst
+
+    def const16(self, code):
+        key = int(code)
+        if key not in self._const_addr:
+            addr = self._const_addr[key] = self._scalar()
+            self.consts[addr] = key
+        return self._const_addr[key]
+
+    const32 = const16
+
+    def row(self, codes):
+        codes = [int(c) for c in codes]
+        if len(codes) > self.lanes:
+            raise ValueError(f"a weight row of {len(codes)} exceeds the {self.lanes} lanes")
+        row = tuple(codes + [0] * (self.lanes - len(codes)))
+        if row not in self._rom_addr:
+            self._rom_addr[row] = len(self.rom)
+            self.rom.append(list(row))
+        return ("rom", self._rom_addr[row])
+
+    def vec(self, scalars):
+        if len(scalars) > self.lanes:
+            raise ValueError(f"a vector of {len(scalars)} exceeds the {self.lanes} lanes")
+        slot = self.vectors
+        self.vectors += 1
+        self.writers_v[slot] = [self._emit("q8", [self.writer_s.get(s)], dst=slot, a=s,
+                                           lane=i) for i, s in enumerate(scalars)]
+        return slot
+
+    def dot(self, x, w):
+        rom = isinstance(w, tuple)
+        vy = w[1] if rom else w
+        deps = list(self.writers_v.get(x, [])) + ([] if rom else self.writers_v.get(vy, []))
+        dst = self._scalar()
+        self.writer_s[dst] = self._emit("dot", deps, dst=dst, vx=x, vy=vy, rom=int(rom))
+        return dst
+
+    def add16(self, a, b):
+        return self._unit("add16", a, b)
+
+    def sub16(self, a, b):
+        return self._unit("add16", a, b, neg=1)
+
+    def mul16(self, a, b):
+        return self._unit("mul16", a, b)
+
+    def max16(self, a, b):
+        return self._unit("max16", a, b)
+
+    def fn(self, name, a):
+        return self._unit(name, a)
+
+    def add32(self, a, b):
+        return self._unit("add32", a, b)
+
+    def sub32(self, a, b):
+        return self._unit("add32", a, b, neg=1)
+
+    def mul32(self, a, b):
+        return self._unit("mul32", a, b)
+
+    def widen(self, a):
+        return self._unit("widen", a)
+
+    def narrow(self, a):
+        return self._unit("narrow", a)
+
+    def out(self, lane, a):
+        self._emit("out", [self.writer_s.get(a)], dst=lane, a=a)
+
+
+def schedule(instrs, distance):
+    """Issue order and cycles: oldest ready instruction first, a dependent ``distance``
+    cycles after what it reads; returns the instruction list with ``nop`` in the gaps."""
+    n = len(instrs)
+    users = [[] for _ in range(n)]
+    waiting = [0] * n
+    for i, ins in enumerate(instrs):
+        for d in set(ins.deps):
+            users[d].append(i)
+            waiting[i] += 1
+    earliest = [0] * n
+    pending = [(0, i) for i in range(n) if waiting[i] == 0]   # (earliest cycle, index)
+    heapq.heapify(pending)
+    ready, out, t = [], [], 0
+    while pending or ready:
+        while pending and pending[0][0] <= t:
+            heapq.heappush(ready, heapq.heappop(pending)[1])
+        if not ready:
+            out.extend([Instr("nop")] * (pending[0][0] - t))
+            t = pending[0][0]
+            continue
+        i = heapq.heappop(ready)
+        out.append(instrs[i])
+        for u in users[i]:
+            earliest[u] = max(earliest[u], t + distance)
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(pending, (earliest[u], u))
+        t += 1
+    return out
+
+
+def compile_transformer(q: QuantizedTransformer, *, lanes=None, stages=1) -> Program:
+    """The program of a quantised transformer; ``lanes``: the dot unit's width (default:
+    the longest contraction), ``stages``: pipeline registers inside every unit."""
+    cfg = q.config
+    need = max(cfg["in_features"], cfg["d_model"], cfg["hidden"], cfg["seq_len"])
+    lanes = need if lanes is None else lanes
+    if not isinstance(lanes, int) or lanes < need:
+        raise ValueError(f"--lanes must be an integer >= {need} (the longest dot product)")
+    if not isinstance(stages, int) or stages < 0:
+        raise ValueError(f"--stages must be a non-negative integer, not {stages!r}")
+    ops = EmitOps(lanes, cfg["seq_len"])
+    logits = forward(ops, q, list(range(cfg["seq_len"])))
+    for lane, a in enumerate(logits):
+        ops.out(lane, a)
+    body = ops.instrs
+    instrs = schedule(body, stages + 2) + [Instr("done")]
+    used = tuple(op for op in UNIT_OPS if any(i.op == op for i in body))
+    return Program(dict(cfg), lanes, stages, instrs, ops.consts, ops.rom, ops.scalars,
+                   ops.vectors, used, issued=len(body))

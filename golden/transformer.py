@@ -1,0 +1,433 @@
+"""A small transformer classifier and its exact neuron-hardware semantics (the recipe).
+
+Two things live here, both torch-level:
+
+* :class:`TransformerClassifier`, the float model (``torch.nn`` modules) that users train and
+  that :func:`from_torch` reads: an input projection of token features, learned positions,
+  pre-norm blocks (RMSNorm or LayerNorm; multi-head self-attention with an optional causal
+  mask; a SiLU-gated or GELU MLP; residual adds), a final norm, mean or last-token pooling
+  and a linear classifier.
+* :func:`forward`, the **recipe**: what the hardware computes, written once against an
+  *operations* object. :class:`GoldenOps` evaluates it on code arrays through the units'
+  goldens (torch casts and arithmetic, the exact dot product, the correctly rounded
+  function tables): that is the golden. The program compiler
+  (:mod:`spikegate.gen.transformer`) runs the same function with operations that emit
+  instructions, so the program and the golden cannot drift apart.
+
+Precision (cast points; every step one correctly rounded unit):
+
+=====================  ==========================================================
+linear layers          FP8 E4M3 activations x E4M3 weights, exact (Kulisch) sum,
+                       one rounding to BF16; bias (BF16) added after
+attention matmuls      q.k and p.v: E4M3 operands, exact sum, one rounding to BF16;
+                       1/sqrt(d_head) folded into W_q before quantisation
+activations into FP8   BF16 -> E4M3 round to nearest even, saturating (``satfinite``)
+residual stream        BF16 adds; positions BF16
+norms                  statistics in FP32 (exact BF16->FP32 widening, FP32 squares and
+                       sequential sums, times FP32(1/d), + FP32 eps), FP32 -> BF16,
+                       BF16 rsqrt (correctly rounded), BF16 scale and weight (and bias)
+softmax                BF16 running max (left to right), BF16 x - max, BF16 exp
+                       (correctly rounded), FP32 sequential sum, FP32 -> BF16,
+                       BF16 reciprocal, BF16 products; causal: masked terms left out
+MLP                    BF16 SiLU/GELU (correctly rounded), BF16 gate product
+pooling                mean: FP32 sequential sum times FP32(1/T), to BF16
+logits                 BF16
+=====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["TransformerClassifier", "QuantizedTransformer", "from_torch", "forward",
+           "GoldenOps", "golden_logits", "NORMS", "MLPS", "POOLS", "ACT_FORMAT", "Q_FORMAT",
+           "Q_POLICY"]
+
+NORMS = ("rmsnorm", "layernorm")
+MLPS = ("swiglu", "gelu")
+POOLS = ("mean", "last")
+#: Formats of the recipe: activations/residuals, FP8 operands (and their cast's policy),
+#: statistics.
+ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT = "bf16", "e4m3", "satfinite", "fp32"
+
+
+def _torch():
+    import torch
+    return torch
+
+
+def _modules():
+    """The torch module classes, defined on first use (the registry loads without torch)."""
+    global TransformerClassifier
+    if isinstance(TransformerClassifier, type):
+        return TransformerClassifier
+    torch = _torch()
+    nn = torch.nn
+
+    def make_norm(kind, d, eps):
+        return nn.RMSNorm(d, eps=eps) if kind == "rmsnorm" else nn.LayerNorm(d, eps=eps)
+
+    class Attention(nn.Module):
+        def __init__(self, d, heads, causal, bias):
+            super().__init__()
+            self.heads, self.causal = heads, causal
+            self.q, self.k, self.v, self.o = (nn.Linear(d, d, bias=bias) for _ in range(4))
+
+        def forward(self, x):
+            b, t, d = x.shape
+            h = self.heads
+            q, k, v = (p(x).view(b, t, h, d // h).transpose(1, 2) for p in (self.q, self.k,
+                                                                           self.v))
+            s = q @ k.transpose(-1, -2) / math.sqrt(d // h)
+            if self.causal:
+                mask = torch.ones(t, t, dtype=torch.bool).triu(1)
+                s = s.masked_fill(mask, float("-inf"))
+            y = (s.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
+            return self.o(y)
+
+    class MLP(nn.Module):
+        def __init__(self, d, hidden, kind, bias):
+            super().__init__()
+            self.kind = kind
+            if kind == "swiglu":
+                self.gate, self.up = nn.Linear(d, hidden, bias=bias), nn.Linear(d, hidden,
+                                                                                bias=bias)
+            else:
+                self.up = nn.Linear(d, hidden, bias=bias)
+            self.down = nn.Linear(hidden, d, bias=bias)
+
+        def forward(self, x):
+            if self.kind == "swiglu":
+                return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
+            return self.down(nn.functional.gelu(self.up(x)))
+
+    class Block(nn.Module):
+        def __init__(self, d, heads, hidden, norm, mlp, causal, bias, eps):
+            super().__init__()
+            self.norm1, self.norm2 = make_norm(norm, d, eps), make_norm(norm, d, eps)
+            self.attn = Attention(d, heads, causal, bias)
+            self.mlp = MLP(d, hidden, mlp, bias)
+
+        def forward(self, x):
+            x = x + self.attn(self.norm1(x))
+            return x + self.mlp(self.norm2(x))
+
+    class _TransformerClassifier(nn.Module):
+        """Tokens (batch, seq_len, in_features) -> logits (batch, classes)."""
+
+        def __init__(self, *, in_features=8, seq_len=8, d_model=16, heads=2, blocks=1,
+                     hidden=32, classes=10, norm="rmsnorm", mlp="swiglu", causal=False,
+                     pool="mean", bias=False, eps=1e-5):
+            super().__init__()
+            for name, value, choices in (("norm", norm, NORMS), ("mlp", mlp, MLPS),
+                                         ("pool", pool, POOLS)):
+                if value not in choices:
+                    raise ValueError(f"unknown {name} {value!r}: choose one of "
+                                     f"{', '.join(choices)}")
+            if d_model % heads:
+                raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}")
+            self.config = dict(in_features=in_features, seq_len=seq_len, d_model=d_model,
+                               heads=heads, blocks=blocks, hidden=hidden, classes=classes,
+                               norm=norm, mlp=mlp, causal=causal, pool=pool, bias=bias,
+                               eps=eps)
+            self.embed = nn.Linear(in_features, d_model, bias=bias)
+            self.pos = nn.Parameter(torch.zeros(seq_len, d_model))
+            self.blocks = nn.ModuleList(Block(d_model, heads, hidden, norm, mlp, causal,
+                                              bias, eps) for _ in range(blocks))
+            self.norm = make_norm(norm, d_model, eps)
+            self.head = nn.Linear(d_model, classes, bias=bias)
+
+        def forward(self, x):
+            h = self.embed(x) + self.pos
+            for blk in self.blocks:
+                h = blk(h)
+            h = self.norm(h)
+            h = h.mean(1) if self.config["pool"] == "mean" else h[:, -1]
+            return self.head(h)
+
+    _TransformerClassifier.__name__ = _TransformerClassifier.__qualname__ = \
+        "TransformerClassifier"
+    TransformerClassifier = _TransformerClassifier
+    return TransformerClassifier
+
+
+class _LazyClass:
+    """``TransformerClassifier(...)`` builds the torch class on first use."""
+
+    def __call__(self, *args, **kwargs):
+        return _modules()(*args, **kwargs)
+
+    def __instancecheck__(self, obj):
+        return isinstance(obj, _modules())
+
+
+TransformerClassifier = _LazyClass()
+
+
+# -- quantised parameters ---------------------------------------------------------------------
+
+@dataclass
+class QuantizedTransformer:
+    """The codes the hardware holds: E4M3 weight rows, BF16 vectors, FP32 scalars.
+
+    ``params`` maps names (``embed.w``, ``blocks.0.attn.q.w``, ``blocks.0.norm1.w`` ...) to
+    code arrays (uint64); ``config`` is the float model's configuration.
+    """
+
+    config: dict
+    params: dict = field(default_factory=dict)
+
+    def with_code(self, name, index, code):
+        """A copy with one code changed (the verification tests flip a weight bit)."""
+        params = {k: v.copy() for k, v in self.params.items()}
+        params[name][index] = code
+        return QuantizedTransformer(dict(self.config), params)
+
+
+def _codes(t, fmt):
+    from .formats import get_format
+    from .torch_float import tensor_to_codes
+    return np.asarray(tensor_to_codes(get_format(fmt), t), dtype=np.uint64)
+
+
+def from_torch(model) -> QuantizedTransformer:
+    """Read a :class:`TransformerClassifier` into hardware codes (one-line errors)."""
+    torch = _torch()
+    cls = _modules()
+    if not isinstance(model, cls):
+        raise TypeError(f"expected a spikegate TransformerClassifier, not "
+                        f"{type(model).__name__}: build the model from "
+                        f"spikegate.golden.transformer.TransformerClassifier")
+    cfg = dict(model.config)
+    d, h = cfg["d_model"], cfg["heads"]
+    q = QuantizedTransformer(cfg)
+    f8 = torch.float8_e4m3fn
+
+    def weight(name, w):
+        w = w.detach().float()
+        if not torch.isfinite(w).all() or w.abs().max() > 448:
+            raise ValueError(f"{name}: weights must be finite and within E4M3's +-448")
+        q.params[name] = _codes(w.to(f8), Q_FORMAT)
+
+    def vector(name, v):
+        q.params[name] = _codes(v.detach().float().to(torch.bfloat16), ACT_FORMAT)
+
+    def linear(prefix, lin, scale=1.0):
+        weight(prefix + ".w", lin.weight * scale)
+        if lin.bias is not None:
+            vector(prefix + ".b", lin.bias * scale)
+
+    def norm(prefix, mod):
+        if isinstance(mod, torch.nn.RMSNorm):
+            kind, w = "rmsnorm", mod.weight
+            b = None
+        elif isinstance(mod, torch.nn.LayerNorm):
+            kind, w, b = "layernorm", mod.weight, mod.bias
+        else:
+            raise ValueError(f"{prefix}: unsupported norm {type(mod).__name__} "
+                             f"(RMSNorm or LayerNorm)")
+        if kind != cfg["norm"]:
+            raise ValueError(f"{prefix}: {type(mod).__name__} in a {cfg['norm']} model")
+        vector(prefix + ".w", w if w is not None else torch.ones(d))
+        if kind == "layernorm":
+            vector(prefix + ".b", b if b is not None else torch.zeros(d))
+
+    linear("embed", model.embed)
+    vector("pos", model.pos)
+    for i, blk in enumerate(model.blocks):
+        p = f"blocks.{i}"
+        norm(p + ".norm1", blk.norm1)
+        norm(p + ".norm2", blk.norm2)
+        linear(p + ".attn.q", blk.attn.q, 1 / math.sqrt(d // h))
+        for name in "kvo":
+            linear(f"{p}.attn.{name}", getattr(blk.attn, name))
+        for name in (("gate", "up", "down") if cfg["mlp"] == "swiglu" else ("up", "down")):
+            linear(f"{p}.mlp.{name}", getattr(blk.mlp, name))
+    norm("norm", model.norm)
+    linear("head", model.head)
+    return q
+
+
+# -- the recipe -------------------------------------------------------------------------------
+
+def _f32_code(value):
+    return int(np.float32(value).view(np.uint32))
+
+
+def _sum32(ops, xs):
+    """Left-to-right FP32 sum (the order the hardware program follows)."""
+    s = xs[0]
+    for x in xs[1:]:
+        s = ops.add32(s, x)
+    return s
+
+
+def _norm(ops, q, prefix, xs):
+    """One token's norm: FP32 statistics, BF16 rsqrt and scaling (see the module table)."""
+    cfg = q.config
+    d = len(xs)
+    inv_d = ops.const32(_f32_code(1.0 / d))
+    eps = ops.const32(_f32_code(cfg["eps"]))
+    w = q.params[prefix + ".w"]
+    wide = [ops.widen(x) for x in xs]
+    if cfg["norm"] == "layernorm":
+        mean = ops.mul32(_sum32(ops, wide), inv_d)
+        wide = [ops.sub32(x, mean) for x in wide]
+        xs = [ops.narrow(x) for x in wide]
+    var = ops.mul32(_sum32(ops, [ops.mul32(x, x) for x in wide]), inv_d)
+    r = ops.fn("rsqrt", ops.narrow(ops.add32(var, eps)))
+    ys = [ops.mul16(ops.mul16(x, r), ops.const16(int(w[i]))) for i, x in enumerate(xs)]
+    if cfg["norm"] == "layernorm":
+        b = q.params[prefix + ".b"]
+        ys = [ops.add16(y, ops.const16(int(b[i]))) for i, y in enumerate(ys)]
+    return ys
+
+
+def _linear(ops, q, prefix, xvec, rows):
+    """``rows`` outputs of an FP8 linear layer on the vector ``xvec`` (+ BF16 bias)."""
+    w = q.params[prefix + ".w"]
+    b = q.params.get(prefix + ".b")
+    ys = [ops.dot(xvec, ops.row(w[m])) for m in range(rows)]
+    if b is not None:
+        ys = [ops.add16(y, ops.const16(int(b[m]))) for m, y in enumerate(ys)]
+    return ys
+
+
+def _softmax(ops, scores):
+    m = scores[0]
+    for s in scores[1:]:
+        m = ops.max16(m, s)
+    es = [ops.fn("exp", ops.sub16(s, m)) for s in scores]
+    r = ops.fn("recip", ops.narrow(_sum32(ops, [ops.widen(e) for e in es])))
+    return [ops.mul16(e, r) for e in es]
+
+
+def forward(ops, q: QuantizedTransformer, tokens):
+    """The recipe: ``tokens`` (``seq_len`` FP8 vectors from ``ops``) -> logits (BF16)."""
+    cfg = q.config
+    T, d, H, F = cfg["seq_len"], cfg["d_model"], cfg["heads"], cfg["hidden"]
+    dh = d // H
+    pos = q.params["pos"].reshape(T, d)
+    x = []
+    for t in range(T):
+        e = _linear(ops, q, "embed", tokens[t], d)
+        x.append([ops.add16(e[i], ops.const16(int(pos[t, i]))) for i in range(d)])
+    for blk in range(cfg["blocks"]):
+        p = f"blocks.{blk}"
+        nvec = [ops.vec(_norm(ops, q, p + ".norm1", x[t])) for t in range(T)]
+        qs, ks, vs = ([_linear(ops, q, f"{p}.attn.{n}", nvec[t], d) for t in range(T)]
+                      for n in "qkv")
+        att = [[None] * d for _ in range(T)]
+        for hd in range(H):
+            sl = slice(hd * dh, (hd + 1) * dh)
+            qv = [ops.vec(qs[t][sl]) for t in range(T)]
+            kv = [ops.vec(ks[t][sl]) for t in range(T)]
+            vcol = [ops.vec([vs[t][hd * dh + j] for t in range(T)]) for j in range(dh)]
+            for i in range(T):
+                keys = range(i + 1) if cfg["causal"] else range(T)
+                probs = _softmax(ops, [ops.dot(qv[i], kv[j]) for j in keys])
+                pv = ops.vec(probs)
+                for j in range(dh):
+                    att[i][hd * dh + j] = ops.dot(pv, vcol[j])
+        for t in range(T):
+            o = _linear(ops, q, f"{p}.attn.o", ops.vec(att[t]), d)
+            x[t] = [ops.add16(a, b) for a, b in zip(x[t], o)]
+        for t in range(T):
+            nv = ops.vec(_norm(ops, q, p + ".norm2", x[t]))
+            if cfg["mlp"] == "swiglu":
+                g = _linear(ops, q, f"{p}.mlp.gate", nv, F)
+                u = _linear(ops, q, f"{p}.mlp.up", nv, F)
+                hid = [ops.mul16(ops.fn("silu", a), b) for a, b in zip(g, u)]
+            else:
+                hid = [ops.fn("gelu", a) for a in _linear(ops, q, f"{p}.mlp.up", nv, F)]
+            y = _linear(ops, q, f"{p}.mlp.down", ops.vec(hid), d)
+            x[t] = [ops.add16(a, b) for a, b in zip(x[t], y)]
+    if cfg["pool"] == "mean":
+        xs = [_norm(ops, q, "norm", x[t]) for t in range(T)]
+        inv_t = ops.const32(_f32_code(1.0 / T))
+        pooled = [ops.narrow(ops.mul32(_sum32(ops, [ops.widen(xs[t][i]) for t in range(T)]),
+                                       inv_t)) for i in range(d)]
+    else:
+        pooled = _norm(ops, q, "norm", x[T - 1])
+    return _linear(ops, q, "head", ops.vec(pooled), cfg["classes"])
+
+
+class GoldenOps:
+    """The recipe's operations on code arrays (one entry per sequence): the units' goldens."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def _full(self, code):
+        return np.full(self.batch, code, dtype=np.uint64)
+
+    def const16(self, code):
+        return self._full(code)
+
+    const32 = const16
+
+    def row(self, codes):
+        return np.asarray(codes, dtype=np.uint64)[None, :]
+
+    def vec(self, scalars):
+        from .torch_float import golden_convert
+        x = np.stack(scalars, axis=-1)
+        return golden_convert(ACT_FORMAT, Q_FORMAT, x, policy=Q_POLICY)
+
+    def dot(self, x, w):
+        from .dot import dot_exact_fast
+        return dot_exact_fast(Q_FORMAT, x, w, out=ACT_FORMAT)
+
+    def _op(self, op, fmt, a, b):
+        from .torch_float import golden_op
+        return golden_op(op, fmt, a, b)
+
+    def add16(self, a, b):
+        return self._op("fadd", ACT_FORMAT, a, b)
+
+    def sub16(self, a, b):
+        return self._op("fsub", ACT_FORMAT, a, b)
+
+    def mul16(self, a, b):
+        return self._op("fmul", ACT_FORMAT, a, b)
+
+    def max16(self, a, b):
+        from .softmax import order_key
+        return np.where(order_key(ACT_FORMAT, b) > order_key(ACT_FORMAT, a), b, a)
+
+    def fn(self, name, a):
+        from .functions import golden_function
+        return golden_function(name, ACT_FORMAT, a)
+
+    def add32(self, a, b):
+        return self._op("fadd", STAT_FORMAT, a, b)
+
+    def sub32(self, a, b):
+        return self._op("fsub", STAT_FORMAT, a, b)
+
+    def mul32(self, a, b):
+        return self._op("fmul", STAT_FORMAT, a, b)
+
+    def widen(self, a):
+        from .torch_float import golden_convert
+        return golden_convert(ACT_FORMAT, STAT_FORMAT, a)
+
+    def narrow(self, a):
+        from .torch_float import golden_convert
+        return golden_convert(STAT_FORMAT, ACT_FORMAT, a)
+
+
+def golden_logits(q: QuantizedTransformer, tokens):
+    """Logit codes (BF16, shape (batch, classes)) of token codes (batch, seq_len,
+    in_features) (E4M3): what the hardware must give, bit for bit."""
+    tokens = np.asarray(tokens, dtype=np.uint64)
+    cfg = q.config
+    if tokens.ndim != 3 or tokens.shape[1:] != (cfg["seq_len"], cfg["in_features"]):
+        raise ValueError(f"tokens must have shape (batch, {cfg['seq_len']}, "
+                         f"{cfg['in_features']}), not {tokens.shape}")
+    ops = GoldenOps(len(tokens))
+    logits = forward(ops, q, [tokens[:, t, :] for t in range(cfg["seq_len"])])
+    return np.stack(logits, axis=-1)

@@ -1,0 +1,74 @@
+"""Token sequences through a transformer design's Verilog, compared with the golden.
+
+The stream testbench (:mod:`spikegate.sim.stream_runner`) sends ``seq_len`` tokens per
+sequence with random idle cycles and takes the logits under random backpressure; every logit
+code is compared with :func:`~spikegate.golden.transformer.golden_logits` of the codes the
+design holds (``model.json``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..golden.transformer import QuantizedTransformer, golden_logits
+from .check import assert_bit_exact
+from .stream_runner import run_stream
+
+__all__ = ["token_sequences", "run_sequences", "check_sequences", "TRANSFORMER_SIMS"]
+
+TRANSFORMER_SIMS = ("icarus", "verilator")
+#: The datapath is large and each unit runs briefly: compile Verilator's C++ unoptimised.
+BUILD_ARGS = {"verilator": ["-CFLAGS", "-O0"], "icarus": []}
+
+
+def token_sequences(config, count, seed=0):
+    """``count`` seeded sequences of E4M3 codes, shape (count, seq_len, in_features): a third
+    any code (NaN and +-448 included), a third small magnitudes, a third pixel-like ``k/16``."""
+    rng = np.random.default_rng(seed)
+    shape = (count, config["seq_len"], config["in_features"])
+    full = rng.integers(0, 256, shape)
+    small = rng.integers(0, 0x40, shape) | (rng.integers(0, 2, shape) << 7)
+    pixels = np.array([int(np.float32(k / 16).view(np.uint32)) for k in range(17)])
+    from ..golden.torch_float import golden_convert
+    pix = golden_convert("fp32", "e4m3", pixels)[rng.integers(0, 17, shape)]
+    kind = rng.integers(0, 3, count)[:, None, None]
+    return np.where(kind == 0, full, np.where(kind == 1, small, pix)).astype(np.uint64)
+
+
+def run_sequences(verilog, top, config, tokens, *, simulator, seed=0, ready_prob=0.7,
+                  idle_prob=0.2, build_root="build/sim"):
+    """Logit codes (count, classes) the Verilog gives for ``tokens``, and the run result."""
+    from pathlib import Path
+    if simulator not in TRANSFORMER_SIMS:
+        raise ValueError(f"a transformer design runs on icarus or verilator, not {simulator} "
+                         f"(use --sim verilator)")
+    tokens = np.asarray(tokens, dtype=np.uint64)
+    T, C = config["seq_len"], config["classes"]
+    payloads = [sum(int(c) << (8 * i) for i, c in enumerate(tok))
+                for seq in tokens for tok in seq]
+    result = run_stream(verilog=verilog, top=top, in_width=config["in_features"] * 8,
+                        out_width=C * 16, payloads=payloads, simulator=simulator, seed=seed,
+                        ready_prob=ready_prob, idle_prob=idle_prob,
+                        max_cycles=len(tokens) * 40 * T * 1000, build_args=BUILD_ARGS[simulator],
+                        per_output=T, build_root=Path(build_root))
+    logits = np.array([[(int(o) >> (16 * c)) & 0xFFFF for c in range(C)]
+                       for o in result.outputs], dtype=np.uint64)
+    return logits, result
+
+
+def check_sequences(q: QuantizedTransformer, verilog, top, tokens, *, simulator, seed=0,
+                    expected=None, **kw):
+    """Run and compare every logit bit with the golden (raises MismatchError, first
+    mismatches in hex). Returns the run result."""
+    tokens = np.asarray(tokens, dtype=np.uint64)
+    got, result = run_sequences(verilog, top, q.config, tokens, simulator=simulator, seed=seed,
+                                **kw)
+    if expected is None:
+        expected = golden_logits(q, tokens)
+    inputs = {"sequence": np.arange(len(tokens), dtype=np.uint64)}
+    C = q.config["classes"]
+    assert_bit_exact(inputs, {f"logit{c}": got[:, c] for c in range(C)},
+                     {f"logit{c}": expected[:, c] for c in range(C)},
+                     context=f"{top} on {simulator}",
+                     widths={"sequence": 16, **{f"logit{c}": 16 for c in range(C)}})
+    return result
