@@ -28,7 +28,9 @@ norms                  statistics in FP32 (exact BF16->FP32 widening, FP32 squar
                        BF16 rsqrt (correctly rounded), BF16 scale and weight (and bias)
 softmax                BF16 running max (left to right), BF16 x - max, BF16 exp
                        (correctly rounded), FP32 sequential sum, FP32 -> BF16,
-                       BF16 reciprocal, BF16 products; causal: masked terms left out
+                       BF16 reciprocal, BF16 products; causal: masked scores left
+                       out, their lanes of p.v hold +0 (a NaN value there still
+                       propagates, as 0 x NaN does)
 MLP                    BF16 SiLU/GELU (correctly rounded), BF16 gate product
 pooling                mean: FP32 sequential sum times FP32(1/T), to BF16
 logits                 BF16
@@ -378,7 +380,11 @@ class GoldenOps:
         return golden_convert(ACT_FORMAT, Q_FORMAT, x, policy=Q_POLICY)
 
     def dot(self, x, w):
+        """The shorter operand padded with +0 lanes, as the hardware's fresh vector slots and
+        ROM rows are."""
         from .dot import dot_exact_fast
+        n = max(x.shape[-1], w.shape[-1])
+        x, w = (np.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, n - v.shape[-1])]) for v in (x, w))
         return dot_exact_fast(Q_FORMAT, x, w, out=ACT_FORMAT)
 
     def _op(self, op, fmt, a, b):

@@ -14,7 +14,7 @@ from ..golden.transformer import QuantizedTransformer, golden_logits
 from .check import assert_bit_exact
 from .stream_runner import run_stream
 
-__all__ = ["token_sequences", "run_sequences", "check_sequences", "TRANSFORMER_SIMS"]
+__all__ = ["token_sequences", "run_sequences", "check_sequences", "interpret", "TRANSFORMER_SIMS"]
 
 TRANSFORMER_SIMS = ("icarus", "verilator")
 #: The datapath is large and each unit runs briefly: compile Verilator's C++ unoptimised.
@@ -72,3 +72,41 @@ def check_sequences(q: QuantizedTransformer, verilog, top, tokens, *, simulator,
                      context=f"{top} on {simulator}",
                      widths={"sequence": 16, **{f"logit{c}": 16 for c in range(C)}})
     return result
+
+
+def interpret(program, tokens):
+    """Run a compiled program instruction by instruction on code arrays (the units'
+    goldens, one entry per sequence): checks the compiler's addressing and the schedule's
+    order without a Verilog simulator. Returns logit codes (count, classes)."""
+    from ..golden.transformer import GoldenOps
+    tokens = np.asarray(tokens, dtype=np.uint64)
+    B, K = len(tokens), program.lanes
+    ops = GoldenOps(B)
+    S = np.zeros((program.scalars, B), dtype=np.uint64)
+    for addr, code in program.consts.items():
+        S[addr] = code
+    V = np.zeros((program.vectors, B, K), dtype=np.uint64)
+    V[:tokens.shape[1], :, :tokens.shape[2]] = tokens.transpose(1, 0, 2)
+    rom = np.asarray(program.rom, dtype=np.uint64)
+    out = np.zeros((B, program.config["classes"]), dtype=np.uint64)
+    sign16, sign32 = np.uint64(1 << 15), np.uint64(1 << 31)
+    unary = {"widen": ops.widen, "narrow": ops.narrow}
+    binary = {"add16": ops.add16, "mul16": ops.mul16, "max16": ops.max16,
+              "add32": ops.add32, "mul32": ops.mul32}
+    for ins in program.instrs:
+        if ins.op in ("nop", "done"):
+            continue
+        if ins.op == "dot":
+            S[ins.dst] = ops.dot(V[ins.vx], rom[ins.vy][None] if ins.rom else V[ins.vy])
+        elif ins.op == "q8":
+            V[ins.dst, :, ins.lane] = ops.vec([S[ins.a]])[:, 0]
+        elif ins.op == "out":
+            out[:, ins.dst] = S[ins.a]
+        elif ins.op in binary:
+            b = S[ins.b] ^ ((sign32 if ins.op == "add32" else sign16) if ins.neg else 0)
+            S[ins.dst] = binary[ins.op](S[ins.a], b)
+        elif ins.op in unary:
+            S[ins.dst] = unary[ins.op](S[ins.a])
+        else:
+            S[ins.dst] = ops.fn(ins.op, S[ins.a])
+    return out

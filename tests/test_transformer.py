@@ -1,0 +1,101 @@
+"""The transformer: recipe golden, program compiler and schedule (the Verilog on the
+simulators: cocotb_tests/test_transformer_cocotb.py)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from spikegate.gen.transformer import compile_transformer  # noqa: E402
+from spikegate.golden.dot import dot_exact, dot_exact_fast  # noqa: E402
+from spikegate.golden.transformer import (TransformerClassifier, from_torch,  # noqa: E402
+                                          golden_logits)
+from spikegate.sim.transformer_run import interpret, token_sequences  # noqa: E402
+
+SMALL = dict(in_features=8, seq_len=8, d_model=8, heads=2, blocks=1, hidden=16)
+VARIANT = dict(SMALL, norm="layernorm", mlp="gelu", causal=True, bias=True, pool="last",
+               blocks=2)
+
+
+def _model(**cfg):
+    torch.manual_seed(1)
+    return TransformerClassifier(**cfg)
+
+
+@pytest.fixture(scope="module")
+def small():
+    q = from_torch(_model(**SMALL))
+    return q, compile_transformer(q, stages=1)
+
+
+def _first(got, expected):
+    bad = np.argwhere(got != expected)
+    return [(tuple(int(i) for i in b), hex(int(got[tuple(b)])), hex(int(expected[tuple(b)])))
+            for b in bad[:3]]
+
+
+def test_fast_dot_golden_matches_exact():
+    rng = np.random.default_rng(5)
+    for n in (1, 5, 32):
+        x, w = rng.integers(0, 256, (4000, n)), rng.integers(0, 256, (4000, n))
+        x[rng.random(x.shape) < 0.3] = 0x80                       # -0
+        w[rng.random(w.shape) < 0.2] = 0
+        for out in ("bf16", "fp32", "fp16"):
+            a, b = dot_exact("e4m3", x, w, out=out), dot_exact_fast("e4m3", x, w, out=out)
+            assert np.array_equal(a, b), (n, out, _first(b, a))
+
+
+@pytest.mark.parametrize("cfg", [SMALL, VARIANT], ids=["rmsnorm-swiglu", "layernorm-gelu-causal"])
+def test_program_matches_golden(cfg):
+    """The compiled program, instruction by instruction, gives the golden's logits."""
+    q = from_torch(_model(**cfg))
+    prog = compile_transformer(q, stages=1)
+    x = token_sequences(q.config, 24, seed=2)
+    got, expected = interpret(prog, x), golden_logits(q, x)
+    assert np.array_equal(got, expected), _first(got, expected)
+
+
+def test_schedule_respects_latency(small):
+    """Single assignment (no write-after-read hazards) and every read at least ``distance``
+    cycles after the write it needs."""
+    _, prog = small
+    body = [(c, i) for c, i in enumerate(prog.instrs) if i.op not in ("nop", "done")]
+    assert len(body) == prog.issued and prog.instrs[-1].op == "done"
+    wrote_s, wrote_v = {}, {}
+    for cycle, ins in body:
+        if ins.op == "q8":
+            assert (ins.dst, ins.lane) not in wrote_v
+            wrote_v[(ins.dst, ins.lane)] = cycle
+        elif ins.op != "out":
+            assert ins.dst not in wrote_s, f"scalar {ins.dst:#x} written twice"
+            wrote_s[ins.dst] = cycle
+    binary = ("add16", "mul16", "max16", "add32", "mul32")
+    for cycle, ins in body:
+        if ins.op == "dot":
+            slots = [ins.vx] + ([] if ins.rom else [ins.vy])
+            reads = [c for (v, _), c in wrote_v.items() if v in slots]
+        else:
+            reads = [wrote_s[a] for a in ([ins.a, ins.b] if ins.op in binary else [ins.a])
+                     if a in wrote_s]
+        for c in reads:
+            assert c < cycle and cycle - c >= prog.distance, (ins, c, cycle)
+
+
+def test_generation_is_deterministic(small):
+    q, prog = small
+    again = compile_transformer(q, stages=1)
+    assert prog.words() == again.words() and prog.consts == again.consts
+
+
+def test_bad_models_get_one_line_errors():
+    with pytest.raises(TypeError, match="TransformerClassifier"):
+        from_torch(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="unknown norm"):
+        TransformerClassifier(norm="batchnorm")
+    m = _model(**SMALL)
+    with torch.no_grad():
+        m.head.weight[0, 0] = 1000.0
+    with pytest.raises(ValueError, match="448"):
+        from_torch(m)
+    with pytest.raises(ValueError, match="lanes"):
+        compile_transformer(from_torch(_model(**SMALL)), lanes=4)
