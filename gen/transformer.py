@@ -4,18 +4,20 @@ The processor (:mod:`spikegate.hdl.processor`) has one functional unit per opera
 recipe (:mod:`spikegate.golden.transformer`), each a neuron netlist built here: the FP8 dot
 product of ``K`` lanes (exact sum, one rounding to BF16), the BF16 and FP32 adders and
 multipliers, the BF16 maximum, the correctly rounded BF16 functions and the converters.
-A *program* drives them, one instruction per cycle:
+A *program* drives them: each program word is a bundle of up to four instructions, one per
+issue slot (:data:`SLOTS`: the dot product; moves into vectors, logits and FP32; BF16 ops;
+FP32 ops), all issued in the same cycle:
 
 * scalars (BF16 or FP32 codes) live in a scalar memory ``S`` (constants preloaded),
 * FP8 vectors of ``K`` lanes in a vector memory ``V`` (the input tokens, and vectors built
   lane by lane by ``q8`` instructions), weight rows in a ROM,
 * ``dot`` reads two vectors (``V`` x ``V`` or ``V`` x ROM), every other op one or two scalars;
-  ``out`` writes a logit into the output buffer, ``done`` ends the program.
+  ``out`` writes a logit into the output buffer; the last word ends the program.
 
 :func:`compile_transformer` runs the recipe's own :func:`~spikegate.golden.transformer.forward`
 with operations that emit instructions (so program and golden are one description), then
 schedules them: every unit has the same latency, a result may be read ``distance`` cycles
-after its instruction issues, and the list scheduler fills the gaps with independent work
+after its instruction issues, and the list scheduler fills each slot with independent work
 (other tokens, other heads). Scalars are single-assignment within a run: no write-after-read
 hazards.
 """
@@ -28,16 +30,25 @@ from dataclasses import dataclass, field
 from ..golden.transformer import (ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT,
                                   QuantizedTransformer, forward)
 
-__all__ = ["OPS", "UNIT_OPS", "Instr", "Program", "compile_transformer", "unit_netlist",
-           "schedule"]
+__all__ = ["SLOTS", "SLOT_FIELDS", "SLOT_OF", "UNIT_OPS", "BINARY", "Instr", "Program",
+           "compile_transformer", "unit_netlist", "schedule"]
 
-#: Every opcode, in encoding order (0 = nop).
-OPS = ("nop", "dot", "add16", "mul16", "max16", "exp", "silu", "gelu", "recip", "rsqrt",
-       "add32", "mul32", "widen", "narrow", "q8", "out", "done")
-#: Opcodes executed by a neuron unit (the rest are control).
-UNIT_OPS = OPS[1:15]
+#: Issue slots: each issues one instruction per cycle to its own units (a bundle of one
+#: instruction per slot is one program word). Opcode 0 of every slot is ``nop``.
+SLOTS = {"dot": ("dot",),
+         "move": ("q8", "out", "widen"),
+         "b16": ("add16", "mul16", "max16", "exp", "silu", "gelu", "recip", "rsqrt"),
+         "f32": ("add32", "mul32", "narrow")}
+#: The instruction fields each slot's word carries.
+SLOT_FIELDS = {"dot": ("dst", "vx", "vy", "rom"), "move": ("dst", "a", "lane"),
+               "b16": ("dst", "a", "b", "neg"), "f32": ("dst", "a", "b", "neg")}
+SLOT_OF = {op: slot for slot, ops in SLOTS.items() for op in ops}
+#: Opcodes executed by a neuron unit (``out`` copies a scalar into the output buffer).
+UNIT_OPS = tuple(op for ops in SLOTS.values() for op in ops if op != "out")
 #: Units whose operands are FP32 (the others take BF16 codes in the low 16 bits).
 WIDE_INPUT = ("add32", "mul32", "narrow")
+#: Units with two scalar operands.
+BINARY = ("add16", "mul16", "max16", "add32", "mul32")
 
 
 def unit_netlist(op, lanes):
@@ -87,12 +98,13 @@ class Instr:
 
 @dataclass
 class Program:
-    """A scheduled program and the memories it needs (see the module doc)."""
+    """A scheduled program (``bundles``: per cycle, slot -> :class:`Instr`) and the
+    memories it needs (see the module doc)."""
 
     config: dict
     lanes: int
     stages: int
-    instrs: list
+    bundles: list
     consts: dict
     rom: list
     scalars: int
@@ -105,27 +117,47 @@ class Program:
         """Cycles from an instruction's issue to the first that may read its result."""
         return self.stages + 2
 
-    def fields(self):
-        """(name, width) of the instruction word, LSB first."""
+    def instrs(self):
+        """Every instruction, in issue order (cycle, slot)."""
+        return [(c, ins) for c, b in enumerate(self.bundles) for ins in b.values()]
+
+    def _bits(self, field):
         def bits(n):
             return max(1, (max(n, 2) - 1).bit_length())
-        sa = bits(max(self.scalars, self.vectors, self.config["classes"]))
-        return [("op", bits(len(OPS))), ("neg", 1), ("rom", 1), ("dst", sa), ("a", bits(
-            self.scalars)), ("b", bits(self.scalars)), ("vx", bits(self.vectors)),
-                ("vy", bits(max(self.vectors, len(self.rom)))), ("lane", bits(self.lanes))]
+        return {"dst": bits(max(self.scalars, self.vectors, self.config["classes"])),
+                "a": bits(self.scalars), "b": bits(self.scalars), "neg": 1, "rom": 1,
+                "vx": bits(self.vectors), "vy": bits(max(self.vectors, len(self.rom))),
+                "lane": bits(self.lanes)}[field]
+
+    def fields(self):
+        """(slot, field, width) of the program word, LSB first; ``done`` ends it."""
+        out = [("", "done", 1)]
+        for slot, ops in SLOTS.items():
+            out.append((slot, "op", max(1, len(ops).bit_length())))
+            out += [(slot, f, self._bits(f)) for f in SLOT_FIELDS[slot]]
+        return out
 
     @property
     def word_width(self):
-        return sum(w for _, w in self.fields())
+        return sum(w for _, _, w in self.fields())
 
     def words(self):
         out = []
-        for ins in self.instrs:
+        last = len(self.bundles) - 1
+        for cycle, bundle in enumerate(self.bundles):
             word, pos = 0, 0
-            for name, width in self.fields():
-                v = OPS.index(ins.op) if name == "op" else getattr(ins, name)
+            for slot, name, width in self.fields():
+                ins = bundle.get(slot)
+                if name == "done":
+                    v = int(cycle == last)
+                elif ins is None:
+                    v = 0
+                elif name == "op":
+                    v = SLOTS[slot].index(ins.op) + 1
+                else:
+                    v = getattr(ins, name)
                 if not 0 <= v < 1 << width:
-                    raise ValueError(f"instruction field {name}={v} exceeds {width} bits")
+                    raise ValueError(f"instruction field {slot}.{name}={v} exceeds {width} bits")
                 word |= v << pos
                 pos += width
             out.append(word)
@@ -136,9 +168,10 @@ class Program:
 
     def figures(self):
         T = self.config["seq_len"]
-        cycles = len(self.instrs) + self.distance
-        return {"instructions": self.issued, "program_words": len(self.instrs),
-                "utilisation": round(self.issued / len(self.instrs), 3),
+        cycles = len(self.bundles) + self.distance
+        return {"instructions": self.issued, "program_words": len(self.bundles),
+                "slot_utilisation": {s: round(sum(s in b for b in self.bundles)
+                                              / len(self.bundles), 3) for s in SLOTS},
                 "cycles_per_sequence": cycles + T, "cycles_per_token": round((cycles + T) / T, 1),
                 "scalar_words": self.scalars, "vector_slots": self.vectors,
                 "rom_rows": len(self.rom), "word_bits": self.word_width}
@@ -166,7 +199,8 @@ class EmitOps:
     def _unit(self, op, a, b=None, neg=0):
         dst = self._scalar()
         deps = [self.writer_s.get(a)] + ([self.writer_s.get(b)] if b is not None else [])
-        self.writer_s[dst] = self._emit(op, deps, dst=dst, a=a, b=b or 0, neg=neg)
+        self.writer_s[dst] = self._emit(op, deps, dst=dst, a=a, b=0 if b is None else b,
+                                        neg=neg)
         return dst
 
     def const16(self, code):
@@ -240,8 +274,8 @@ class EmitOps:
 
 
 def schedule(instrs, distance):
-    """Issue order and cycles: oldest ready instruction first, a dependent ``distance``
-    cycles after what it reads; returns the instruction list with ``nop`` in the gaps."""
+    """Bundles (one dict slot -> instruction per cycle): each slot issues its oldest ready
+    instruction, a dependent ``distance`` cycles after what it reads."""
     n = len(instrs)
     users = [[] for _ in range(n)]
     waiting = [0] * n
@@ -252,23 +286,26 @@ def schedule(instrs, distance):
     earliest = [0] * n
     pending = [(0, i) for i in range(n) if waiting[i] == 0]   # (earliest cycle, index)
     heapq.heapify(pending)
-    ready, out, t = [], [], 0
-    while pending or ready:
+    ready = {slot: [] for slot in SLOTS}
+    bundles, left, t = [], n, 0
+    while left:
         while pending and pending[0][0] <= t:
-            heapq.heappush(ready, heapq.heappop(pending)[1])
-        if not ready:
-            out.extend([Instr("nop")] * (pending[0][0] - t))
-            t = pending[0][0]
-            continue
-        i = heapq.heappop(ready)
-        out.append(instrs[i])
-        for u in users[i]:
-            earliest[u] = max(earliest[u], t + distance)
-            waiting[u] -= 1
-            if waiting[u] == 0:
-                heapq.heappush(pending, (earliest[u], u))
+            i = heapq.heappop(pending)[1]
+            heapq.heappush(ready[SLOT_OF[instrs[i].op]], i)
+        bundle = {}
+        for slot, queue in ready.items():
+            if queue:
+                i = heapq.heappop(queue)
+                bundle[slot] = instrs[i]
+                left -= 1
+                for u in users[i]:
+                    earliest[u] = max(earliest[u], t + distance)
+                    waiting[u] -= 1
+                    if waiting[u] == 0:
+                        heapq.heappush(pending, (earliest[u], u))
+        bundles.append(bundle)
         t += 1
-    return out
+    return bundles
 
 
 def compile_transformer(q: QuantizedTransformer, *, lanes=None, stages=1) -> Program:
@@ -286,7 +323,6 @@ def compile_transformer(q: QuantizedTransformer, *, lanes=None, stages=1) -> Pro
     for lane, a in enumerate(logits):
         ops.out(lane, a)
     body = ops.instrs
-    instrs = schedule(body, stages + 2) + [Instr("done")]
     used = tuple(op for op in UNIT_OPS if any(i.op == op for i in body))
-    return Program(dict(cfg), lanes, stages, instrs, ops.consts, ops.rom, ops.scalars,
-                   ops.vectors, used, issued=len(body))
+    return Program(dict(cfg), lanes, stages, schedule(body, stages + 2), ops.consts, ops.rom,
+                   ops.scalars, ops.vectors, used, issued=len(body))

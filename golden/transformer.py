@@ -25,7 +25,9 @@ activations into FP8   BF16 -> E4M3 round to nearest even, saturating (``satfini
 residual stream        BF16 adds; positions BF16
 norms                  statistics in FP32 (exact BF16->FP32 widening, FP32 squares and
                        sequential sums, times FP32(1/d), + FP32 eps), FP32 -> BF16,
-                       BF16 rsqrt (correctly rounded), BF16 scale and weight (and bias)
+                       BF16 rsqrt (correctly rounded), BF16 scale; RMSNorm's weight
+                       folded into the next layer's weight columns (before E4M3
+                       rounding), LayerNorm's weight and bias as BF16 steps
 softmax                BF16 running max (left to right), BF16 x - max, BF16 exp
                        (correctly rounded), FP32 sequential sum, FP32 -> BF16,
                        BF16 reciprocal, BF16 products; causal: masked scores left
@@ -43,6 +45,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+from torch import nn
 
 __all__ = ["TransformerClassifier", "QuantizedTransformer", "from_torch", "forward",
            "GoldenOps", "golden_logits", "NORMS", "MLPS", "POOLS", "ACT_FORMAT", "Q_FORMAT",
@@ -56,117 +60,88 @@ POOLS = ("mean", "last")
 ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT = "bf16", "e4m3", "satfinite", "fp32"
 
 
-def _torch():
-    import torch
-    return torch
+def _make_norm(kind, d, eps):
+    return nn.RMSNorm(d, eps=eps) if kind == "rmsnorm" else nn.LayerNorm(d, eps=eps)
 
 
-def _modules():
-    """The torch module classes, defined on first use (the registry loads without torch)."""
-    global TransformerClassifier
-    if isinstance(TransformerClassifier, type):
-        return TransformerClassifier
-    torch = _torch()
-    nn = torch.nn
+class Attention(nn.Module):
+    """Multi-head self-attention: Q, K, V, O projections, scaled dot product, softmax."""
 
-    def make_norm(kind, d, eps):
-        return nn.RMSNorm(d, eps=eps) if kind == "rmsnorm" else nn.LayerNorm(d, eps=eps)
+    def __init__(self, d, heads, causal, bias):
+        super().__init__()
+        self.heads, self.causal = heads, causal
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d, bias=bias) for _ in range(4))
 
-    class Attention(nn.Module):
-        def __init__(self, d, heads, causal, bias):
-            super().__init__()
-            self.heads, self.causal = heads, causal
-            self.q, self.k, self.v, self.o = (nn.Linear(d, d, bias=bias) for _ in range(4))
-
-        def forward(self, x):
-            b, t, d = x.shape
-            h = self.heads
-            q, k, v = (p(x).view(b, t, h, d // h).transpose(1, 2) for p in (self.q, self.k,
-                                                                           self.v))
-            s = q @ k.transpose(-1, -2) / math.sqrt(d // h)
-            if self.causal:
-                mask = torch.ones(t, t, dtype=torch.bool).triu(1)
-                s = s.masked_fill(mask, float("-inf"))
-            y = (s.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
-            return self.o(y)
-
-    class MLP(nn.Module):
-        def __init__(self, d, hidden, kind, bias):
-            super().__init__()
-            self.kind = kind
-            if kind == "swiglu":
-                self.gate, self.up = nn.Linear(d, hidden, bias=bias), nn.Linear(d, hidden,
-                                                                                bias=bias)
-            else:
-                self.up = nn.Linear(d, hidden, bias=bias)
-            self.down = nn.Linear(hidden, d, bias=bias)
-
-        def forward(self, x):
-            if self.kind == "swiglu":
-                return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
-            return self.down(nn.functional.gelu(self.up(x)))
-
-    class Block(nn.Module):
-        def __init__(self, d, heads, hidden, norm, mlp, causal, bias, eps):
-            super().__init__()
-            self.norm1, self.norm2 = make_norm(norm, d, eps), make_norm(norm, d, eps)
-            self.attn = Attention(d, heads, causal, bias)
-            self.mlp = MLP(d, hidden, mlp, bias)
-
-        def forward(self, x):
-            x = x + self.attn(self.norm1(x))
-            return x + self.mlp(self.norm2(x))
-
-    class _TransformerClassifier(nn.Module):
-        """Tokens (batch, seq_len, in_features) -> logits (batch, classes)."""
-
-        def __init__(self, *, in_features=8, seq_len=8, d_model=16, heads=2, blocks=1,
-                     hidden=32, classes=10, norm="rmsnorm", mlp="swiglu", causal=False,
-                     pool="mean", bias=False, eps=1e-5):
-            super().__init__()
-            for name, value, choices in (("norm", norm, NORMS), ("mlp", mlp, MLPS),
-                                         ("pool", pool, POOLS)):
-                if value not in choices:
-                    raise ValueError(f"unknown {name} {value!r}: choose one of "
-                                     f"{', '.join(choices)}")
-            if d_model % heads:
-                raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}")
-            self.config = dict(in_features=in_features, seq_len=seq_len, d_model=d_model,
-                               heads=heads, blocks=blocks, hidden=hidden, classes=classes,
-                               norm=norm, mlp=mlp, causal=causal, pool=pool, bias=bias,
-                               eps=eps)
-            self.embed = nn.Linear(in_features, d_model, bias=bias)
-            self.pos = nn.Parameter(torch.zeros(seq_len, d_model))
-            self.blocks = nn.ModuleList(Block(d_model, heads, hidden, norm, mlp, causal,
-                                              bias, eps) for _ in range(blocks))
-            self.norm = make_norm(norm, d_model, eps)
-            self.head = nn.Linear(d_model, classes, bias=bias)
-
-        def forward(self, x):
-            h = self.embed(x) + self.pos
-            for blk in self.blocks:
-                h = blk(h)
-            h = self.norm(h)
-            h = h.mean(1) if self.config["pool"] == "mean" else h[:, -1]
-            return self.head(h)
-
-    _TransformerClassifier.__name__ = _TransformerClassifier.__qualname__ = \
-        "TransformerClassifier"
-    TransformerClassifier = _TransformerClassifier
-    return TransformerClassifier
+    def forward(self, x):
+        b, t, d = x.shape
+        h = self.heads
+        q, k, v = (p(x).view(b, t, h, d // h).transpose(1, 2) for p in (self.q, self.k, self.v))
+        s = q @ k.transpose(-1, -2) / math.sqrt(d // h)
+        if self.causal:
+            s = s.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+        return self.o((s.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d))
 
 
-class _LazyClass:
-    """``TransformerClassifier(...)`` builds the torch class on first use."""
+class MLP(nn.Module):
+    """SiLU-gated (``swiglu``: down(silu(gate x) * up x)) or ``gelu`` (down(gelu(up x)))."""
 
-    def __call__(self, *args, **kwargs):
-        return _modules()(*args, **kwargs)
+    def __init__(self, d, hidden, kind, bias):
+        super().__init__()
+        self.kind = kind
+        if kind == "swiglu":
+            self.gate = nn.Linear(d, hidden, bias=bias)
+        self.up = nn.Linear(d, hidden, bias=bias)
+        self.down = nn.Linear(hidden, d, bias=bias)
 
-    def __instancecheck__(self, obj):
-        return isinstance(obj, _modules())
+    def forward(self, x):
+        if self.kind == "swiglu":
+            return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
+        return self.down(nn.functional.gelu(self.up(x)))
 
 
-TransformerClassifier = _LazyClass()
+class Block(nn.Module):
+    """Pre-norm block: x + attn(norm1 x), then x + mlp(norm2 x)."""
+
+    def __init__(self, d, heads, hidden, norm, mlp, causal, bias, eps):
+        super().__init__()
+        self.norm1, self.norm2 = _make_norm(norm, d, eps), _make_norm(norm, d, eps)
+        self.attn = Attention(d, heads, causal, bias)
+        self.mlp = MLP(d, hidden, mlp, bias)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class TransformerClassifier(nn.Module):
+    """Tokens (batch, seq_len, in_features) -> logits (batch, classes)."""
+
+    def __init__(self, *, in_features=8, seq_len=8, d_model=16, heads=2, blocks=1, hidden=32,
+                 classes=10, norm="rmsnorm", mlp="swiglu", causal=False, pool="mean",
+                 bias=False, eps=1e-5):
+        super().__init__()
+        for name, value, choices in (("norm", norm, NORMS), ("mlp", mlp, MLPS),
+                                     ("pool", pool, POOLS)):
+            if value not in choices:
+                raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
+        if d_model % heads:
+            raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}")
+        self.config = dict(in_features=in_features, seq_len=seq_len, d_model=d_model,
+                           heads=heads, blocks=blocks, hidden=hidden, classes=classes,
+                           norm=norm, mlp=mlp, causal=causal, pool=pool, bias=bias, eps=eps)
+        self.embed = nn.Linear(in_features, d_model, bias=bias)
+        self.pos = nn.Parameter(torch.zeros(seq_len, d_model))
+        self.blocks = nn.ModuleList(Block(d_model, heads, hidden, norm, mlp, causal, bias, eps)
+                                    for _ in range(blocks))
+        self.norm = _make_norm(norm, d_model, eps)
+        self.head = nn.Linear(d_model, classes, bias=bias)
+
+    def forward(self, x):
+        h = self.embed(x) + self.pos
+        for blk in self.blocks:
+            h = blk(h)
+        h = self.norm(h)
+        return self.head(h.mean(1) if self.config["pool"] == "mean" else h[:, -1])
 
 
 # -- quantised parameters ---------------------------------------------------------------------
@@ -197,9 +172,7 @@ def _codes(t, fmt):
 
 def from_torch(model) -> QuantizedTransformer:
     """Read a :class:`TransformerClassifier` into hardware codes (one-line errors)."""
-    torch = _torch()
-    cls = _modules()
-    if not isinstance(model, cls):
+    if not isinstance(model, TransformerClassifier):
         raise TypeError(f"expected a spikegate TransformerClassifier, not "
                         f"{type(model).__name__}: build the model from "
                         f"spikegate.golden.transformer.TransformerClassifier")
@@ -217,8 +190,9 @@ def from_torch(model) -> QuantizedTransformer:
     def vector(name, v):
         q.params[name] = _codes(v.detach().float().to(torch.bfloat16), ACT_FORMAT)
 
-    def linear(prefix, lin, scale=1.0):
-        weight(prefix + ".w", lin.weight * scale)
+    def linear(prefix, lin, scale=1.0, cols=None):
+        w = lin.weight * scale
+        weight(prefix + ".w", w if cols is None else w * cols[None, :])
         if lin.bias is not None:
             vector(prefix + ".b", lin.bias * scale)
 
@@ -233,23 +207,26 @@ def from_torch(model) -> QuantizedTransformer:
                              f"(RMSNorm or LayerNorm)")
         if kind != cfg["norm"]:
             raise ValueError(f"{prefix}: {type(mod).__name__} in a {cfg['norm']} model")
-        vector(prefix + ".w", w if w is not None else torch.ones(d))
-        if kind == "layernorm":
-            vector(prefix + ".b", b if b is not None else torch.zeros(d))
+        w = (w if w is not None else torch.ones(d)).detach().float()
+        if kind == "rmsnorm":
+            return w                      # folded into the next linear layer's columns
+        vector(prefix + ".w", w)
+        vector(prefix + ".b", b if b is not None else torch.zeros(d))
+        return None
 
     linear("embed", model.embed)
     vector("pos", model.pos)
     for i, blk in enumerate(model.blocks):
         p = f"blocks.{i}"
-        norm(p + ".norm1", blk.norm1)
-        norm(p + ".norm2", blk.norm2)
-        linear(p + ".attn.q", blk.attn.q, 1 / math.sqrt(d // h))
-        for name in "kvo":
-            linear(f"{p}.attn.{name}", getattr(blk.attn, name))
-        for name in (("gate", "up", "down") if cfg["mlp"] == "swiglu" else ("up", "down")):
-            linear(f"{p}.mlp.{name}", getattr(blk.mlp, name))
-    norm("norm", model.norm)
-    linear("head", model.head)
+        g1, g2 = norm(p + ".norm1", blk.norm1), norm(p + ".norm2", blk.norm2)
+        linear(p + ".attn.q", blk.attn.q, 1 / math.sqrt(d // h), g1)
+        for name in "kv":
+            linear(f"{p}.attn.{name}", getattr(blk.attn, name), cols=g1)
+        linear(f"{p}.attn.o", blk.attn.o)
+        for name in (("gate", "up") if cfg["mlp"] == "swiglu" else ("up",)):
+            linear(f"{p}.mlp.{name}", getattr(blk.mlp, name), cols=g2)
+        linear(f"{p}.mlp.down", blk.mlp.down)
+    linear("head", model.head, cols=norm("norm", model.norm))
     return q
 
 
@@ -273,7 +250,6 @@ def _norm(ops, q, prefix, xs):
     d = len(xs)
     inv_d = ops.const32(_f32_code(1.0 / d))
     eps = ops.const32(_f32_code(cfg["eps"]))
-    w = q.params[prefix + ".w"]
     wide = [ops.widen(x) for x in xs]
     if cfg["norm"] == "layernorm":
         mean = ops.mul32(_sum32(ops, wide), inv_d)
@@ -281,10 +257,11 @@ def _norm(ops, q, prefix, xs):
         xs = [ops.narrow(x) for x in wide]
     var = ops.mul32(_sum32(ops, [ops.mul32(x, x) for x in wide]), inv_d)
     r = ops.fn("rsqrt", ops.narrow(ops.add32(var, eps)))
-    ys = [ops.mul16(ops.mul16(x, r), ops.const16(int(w[i]))) for i, x in enumerate(xs)]
+    ys = [ops.mul16(x, r) for x in xs]
     if cfg["norm"] == "layernorm":
-        b = q.params[prefix + ".b"]
-        ys = [ops.add16(y, ops.const16(int(b[i]))) for i, y in enumerate(ys)]
+        w, b = q.params[prefix + ".w"], q.params[prefix + ".b"]
+        ys = [ops.add16(ops.mul16(y, ops.const16(int(w[i]))), ops.const16(int(b[i])))
+              for i, y in enumerate(ys)]
     return ys
 
 

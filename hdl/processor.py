@@ -10,22 +10,24 @@ and instantiated here. Control, memories and streams are plain Amaranth:
 * ``o`` (``stream.Signature(classes * 16)``): the BF16 logits of a sequence, logit ``c`` in
   bits ``[16c +: 16]``, held until taken.
 
-Pipeline (one instruction per cycle): fetch from the program ROM; read the scalar memory
-(two ports), the vector memory (two ports) and the weight ROM; the unit; write back one
-scalar, one vector lane (``q8``) or one logit (``out``). ``done`` reaching write-back raises
-``o.valid``. A sequence's program starts once all its tokens are in and the previous logits
+Pipeline (one program word, a bundle of up to four instructions, per cycle): fetch from the
+program ROM; read the scalar memory (five ports: the operands of the move, BF16 and FP32
+slots), the vector memory (two ports) and the weight ROM; the units; write back up to four
+scalars (one per slot), one vector lane (``q8``) and one logit (``out``). The last word
+reaching write-back raises ``o.valid``. A sequence's program starts once all its tokens are in and the previous logits
 have been taken; the next sequence's tokens are accepted while the logits wait.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, ClockSignal, Instance, Module, ResetSignal, Signal
+from amaranth.hdl import Cat, ClockSignal, Instance, Module, Mux, ResetSignal, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..gen.netlist import check_name
-from ..gen.transformer import OPS, WIDE_INPUT, Program, unit_netlist
+from ..gen.transformer import (BINARY, SLOT_FIELDS, SLOT_OF, SLOTS, WIDE_INPUT, Program,
+                               unit_netlist)
 from .design import Design
 
 __all__ = ["Processor", "processor_verilog"]
@@ -64,9 +66,9 @@ class Processor(wiring.Component):
         p = self.program
         cfg = p.config
         T, K, C, L = cfg["seq_len"], p.lanes, cfg["classes"], p.stages
-        fields = p.fields()
+        depth = len(p.bundles)
 
-        m.submodules.prog = prog = Memory(shape=p.word_width, depth=max(len(p.instrs), 2),
+        m.submodules.prog = prog = Memory(shape=p.word_width, depth=max(depth, 2),
                                           init=p.words())
         m.submodules.smem = smem = Memory(shape=32, depth=max(p.scalars, 2),
                                           init=[p.consts.get(a, 0) for a in range(p.scalars)])
@@ -74,24 +76,19 @@ class Processor(wiring.Component):
         m.submodules.wrom = wrom = Memory(shape=K * 8, depth=max(len(p.rom), 2),
                                           init=p.rom_words())
         fetch = prog.read_port()
-        rs_a, rs_b = smem.read_port(), smem.read_port()
-        rv_x, rv_y = vmem.read_port(), vmem.read_port()
-        rw = wrom.read_port()
-        ws = smem.write_port()
+        rv_x, rv_y, rw = vmem.read_port(), vmem.read_port(), wrom.read_port()
         wv = vmem.write_port(granularity=8)
 
-        def field(word, name):
-            pos = 0
-            for n, w in fields:
-                if n == name:
-                    return word[pos:pos + w]
-                pos += w
-            raise KeyError(name)
+        word = fetch.data
+        fields, pos = {}, 0
+        for slot, name, width in p.fields():
+            fields[(slot, name)] = word[pos:pos + width]
+            pos += width
 
-        # control: input phase, run (fetching), busy until `done` is written back
+        # control: input phase, run (fetching), busy until the last word is written back
         running = Signal(name="running")
         busy = Signal(name="busy")
-        pc = Signal(range(len(p.instrs) + 1), name="pc")
+        pc = Signal(range(depth + 1), name="pc")
         tok = Signal(range(T + 1), name="tokens_in")
         out_valid = Signal(name="out_valid")
         out_reg = Signal(C * 16, name="logits")
@@ -99,94 +96,95 @@ class Processor(wiring.Component):
         f_valid = Signal(name="fetch_valid")
         m.d.sync += f_valid.eq(running)
         with m.If(running):
-            with m.If(pc == len(p.instrs) - 1):
+            with m.If(pc == depth - 1):
                 m.d.sync += running.eq(0)
             m.d.sync += pc.eq(pc + 1)
         with m.Elif((tok == T) & ~out_valid & ~busy):
             m.d.sync += [running.eq(1), busy.eq(1), pc.eq(0), tok.eq(0)]
 
-        # decode: memory reads for the operand stage
-        word = fetch.data
-        m.d.comb += [rs_a.addr.eq(field(word, "a")), rs_b.addr.eq(field(word, "b")),
-                     rv_x.addr.eq(field(word, "vx")), rv_y.addr.eq(field(word, "vy")),
-                     rw.addr.eq(field(word, "vy"))]
-        names = ("op", "neg", "rom", "dst", "lane")
-        stage = {n: Signal(len(field(word, n)), name=f"x_{n}") for n in names}
-        x_valid = Signal(name="x_valid")
-        m.d.sync += [stage[n].eq(field(word, n)) for n in names]
-        m.d.sync += x_valid.eq(f_valid)
+        def delay(sig, n, name):
+            for s in range(n):
+                nxt = Signal(len(sig), name=f"{name}_d{s}")
+                m.d.sync += nxt.eq(sig)
+                sig = nxt
+            return sig
 
-        # operand stage: the units
-        a = rs_a.data
-        neg16 = stage["neg"] << 15
-        neg32 = stage["neg"] << 31
+        # decode -> operand stage registers (memory reads land in the same cycle)
+        stage = {}
+        for (slot, name), value in fields.items():
+            if name in ("op", "dst", "lane", "neg", "rom", "done"):
+                reg = Signal(len(value), name=f"x_{slot}_{name}".replace("__", "_"))
+                m.d.sync += reg.eq(Mux(f_valid, value, 0) if name in ("op", "done") else value)
+                stage[(slot, name)] = reg
+        reads = {}
+        for slot, fs in SLOT_FIELDS.items():
+            for name in ("a", "b"):
+                if name in fs:
+                    port = smem.read_port()
+                    m.d.comb += port.addr.eq(fields[(slot, name)])
+                    reads[(slot, name)] = port.data
+        m.d.comb += [rv_x.addr.eq(fields[("dot", "vx")]), rv_y.addr.eq(fields[("dot", "vy")]),
+                     rw.addr.eq(fields[("dot", "vy")])]
         vy = Signal(K * 8, name="vy_data")
-        m.d.comb += vy.eq(rv_y.data)
-        with m.If(stage["rom"]):
-            m.d.comb += vy.eq(rw.data)
-        results = {}
+        m.d.comb += vy.eq(Mux(stage[("dot", "rom")], rw.data, rv_y.data))
+
+        # the units, each on its slot's operands
+        results = {slot: {} for slot in SLOTS}
         for op, design in self.unit_designs().items():
-            nl = design.netlist
+            slot = SLOT_OF[op]
             ports = {}
             if op == "dot":
                 for k in range(K):
                     ports[f"i_x{k}"] = rv_x.data[8 * k:8 * k + 8]
                     ports[f"i_w{k}"] = vy[8 * k:8 * k + 8]
             else:
-                wide = op in WIDE_INPUT
-                width = 32 if wide else 16
-                ports["i_a"] = a[:width]
-                if "b" in nl.inputs:
-                    ports["i_b"] = rs_b.data[:width] ^ (neg32 if wide else neg16)
+                width = 32 if op in WIDE_INPUT else 16
+                ports["i_a"] = reads[(slot, "a")][:width]
+                if op in BINARY:
+                    ports["i_b"] = reads[(slot, "b")][:width] ^ (stage[(slot, "neg")]
+                                                               << (width - 1))
             y = Signal(_OUT_WIDTH.get(op, 16), name=f"y_{op}")
             ports["o_y"] = y
             if L:
                 ports.update(i_clk=ClockSignal(), i_rst=ResetSignal(), i_valid_in=1,
                              o_valid_out=Signal(name=f"valid_{op}"))
             m.submodules[f"u_{op}"] = Instance(design.top, **ports)
-            results[op] = y
+            results[slot][op] = y
 
-        # write-back, `stages` cycles later
-        wb = dict(stage, valid=x_valid)
-        for s in range(L):
-            nxt = {n: Signal(len(v), name=f"w{s}_{n}") for n, v in wb.items()}
-            m.d.sync += [nxt[n].eq(v) for n, v in wb.items()]
-            wb = nxt
-        op = wb["op"]
-        result = Signal(32, name="result")
-        with m.Switch(op):
-            for name, y in results.items():
-                with m.Case(OPS.index(name)):
-                    m.d.comb += result.eq(y)
-        writes_s = Signal(name="writes_scalar")
-        with m.Switch(op):
-            with m.Case(*(OPS.index(n) for n in results if n != "q8")):
-                m.d.comb += writes_s.eq(1)
-        m.d.comb += [ws.addr.eq(wb["dst"]), ws.data.eq(result), ws.en.eq(wb["valid"] & writes_s)]
-
-        # vector memory: write-back of q8 lanes, or the incoming tokens
-        n_in = cfg["in_features"]
-        m.d.comb += self.i.ready.eq(~busy & (tok < T))
-        with m.If(self.i.valid & self.i.ready):
-            m.d.comb += [wv.addr.eq(tok), wv.data.eq(self.i.payload),
-                         wv.en.eq((1 << n_in) - 1)]
-            m.d.sync += tok.eq(tok + 1)
-        with m.Elif(wb["valid"] & (op == OPS.index("q8"))):
-            m.d.comb += [wv.addr.eq(wb["dst"]), wv.data.eq(Cat(*[result[:8]] * K)),
-                         wv.en.eq(1 << wb["lane"])]
-
-        # logits: `out` copies operand a (through no unit) into the output buffer
-        a_wb = a[:16]
-        for s in range(L):
-            nxt = Signal(16, name=f"a_wb{s}")
-            m.d.sync += nxt.eq(a_wb)
-            a_wb = nxt
-        with m.If(wb["valid"] & (op == OPS.index("out"))):
-            with m.Switch(wb["dst"]):
-                for c in range(C):
-                    with m.Case(c):
-                        m.d.sync += out_reg[16 * c:16 * c + 16].eq(a_wb)
-        with m.If(wb["valid"] & (op == OPS.index("done"))):
+        # write-back, `stages` cycles later: one scalar per slot, one vector lane, one logit
+        wb = {key: delay(sig, L, f"w_{key[0]}_{key[1]}") for key, sig in stage.items()}
+        moved = delay(reads[("move", "a")][:16], L, "move_a")
+        for slot, ops in SLOTS.items():
+            op = wb[(slot, "op")]
+            result = Signal(32, name=f"result_{slot}")
+            writes = Signal(name=f"writes_{slot}")
+            with m.Switch(op):
+                for name, y in results[slot].items():
+                    with m.Case(ops.index(name) + 1):
+                        m.d.comb += result.eq(y)
+                        if name != "q8":
+                            m.d.comb += writes.eq(1)
+            port = smem.write_port()
+            m.d.comb += [port.addr.eq(wb[(slot, "dst")]), port.data.eq(result),
+                         port.en.eq(writes)]
+            if slot == "move":
+                q8, out = SLOTS["move"].index("q8") + 1, SLOTS["move"].index("out") + 1
+                n_in = cfg["in_features"]
+                m.d.comb += self.i.ready.eq(~busy & (tok < T))
+                with m.If(self.i.valid & self.i.ready):
+                    m.d.comb += [wv.addr.eq(tok), wv.data.eq(self.i.payload),
+                                 wv.en.eq((1 << n_in) - 1)]
+                    m.d.sync += tok.eq(tok + 1)
+                with m.Elif(op == q8):
+                    m.d.comb += [wv.addr.eq(wb[(slot, "dst")]),
+                                 wv.data.eq(Cat(*[result[:8]] * K)),
+                                 wv.en.eq(1 << wb[(slot, "lane")])]
+                with m.If(op == out):
+                    with m.Switch(wb[(slot, "dst")]):
+                        for c in range(C):
+                            with m.Case(c):
+                                m.d.sync += out_reg[16 * c:16 * c + 16].eq(moved)
+        with m.If(wb[("", "done")]):
             m.d.sync += [out_valid.eq(1), busy.eq(0)]
         m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_reg)]
         with m.If(self.o.valid & self.o.ready):
@@ -203,7 +201,8 @@ def processor_verilog(program: Program, *, top="transformer") -> str:
     wrapper = verilog.convert(proc, name=top, emit_src=False)
     fig = program.figures()
     head = (f"// {top}: a transformer on a neuron processor, generated by spikegate.\n"
-            f"// {fig['instructions']} instructions in {fig['program_words']} program words, "
+            f"// {fig['instructions']} instructions in {fig['program_words']} program words "
+            f"(bundles), "
             f"{fig['cycles_per_sequence']} cycles per sequence; units "
             f"{', '.join(designs)} ({sum(d.stats['neurons'] for d in designs.values())} "
             f"neurons), {program.stages} stage(s) each.\n")

@@ -32,9 +32,11 @@ def transformer_report(program, designs, *, top):
            "scalar_ram_bits": program.scalars * 32,
            "vector_ram_bits": program.vectors * program.lanes * 8}
     stages = program.stages
-    registers = (2 * 8 + stages * 24 + cfg["classes"] * 16
-                 + sum(d.netlist.stats()["neurons_per_level"][0] for d in designs.values())
-                 * 0)
+    staged = sum(w for _, name, w in program.fields()
+                 if name in ("op", "dst", "lane", "neg", "rom", "done"))
+    control = (staged * (1 + stages) + 16 * stages + cfg["classes"] * 16
+               + 2 * len(program.bundles).bit_length() + 8)
+    unit_regs = sum(d.verilog.count("\n  reg ") for d in designs.values())
     return {
         "top": top, "verilog": f"{top}.v", "unit": "transformer", "form": "neuron processor",
         "config": cfg, "lanes": program.lanes, "stages": stages,
@@ -42,7 +44,8 @@ def transformer_report(program, designs, *, top):
         "synapses": sum(u["synapses"] for u in units.values()),
         "depth": max(u["depth"] for u in units.values()), "units": units,
         **fig, **mem, "rom_bits": mem["program_rom_bits"] + mem["weight_rom_bits"],
-        "control_registers_estimate": registers,
+        "register_bits": {"unit_pipelines": unit_regs, "control": control,
+                          "total": unit_regs + control},
         "latency_cycles": fig["cycles_per_sequence"] - cfg["seq_len"],
         "interface": (f"amaranth.lib.stream: i (valid/ready/payload {cfg['in_features'] * 8} "
                       f"bits: one token, feature n at [8n +: 8], E4M3), o (valid/ready/payload "
@@ -65,8 +68,12 @@ def _markdown(report):
              f"(units, one each), unit depth <= {report['depth']} levels, "
              f"{report['stages']} register stage(s) per unit",
              f"- {report['instructions']:,} instructions in {report['program_words']:,} "
-             f"program words ({report['word_bits']} bits); {report['cycles_per_sequence']:,} "
+             f"program words (bundles of <= 4, {report['word_bits']} bits); "
+             f"{report['cycles_per_sequence']:,} "
              f"cycles per sequence ({report['cycles_per_token']} per token)",
+             f"- registers {report['register_bits']['total']:,} bits (unit pipelines "
+             f"{report['register_bits']['unit_pipelines']:,}, control "
+             f"{report['register_bits']['control']:,})",
              f"- ROM {report['rom_bits']:,} bits (program {report['program_rom_bits']:,}, "
              f"weights {report['weight_rom_bits']:,}); RAM scalars "
              f"{report['scalar_ram_bits']:,} bits, vectors {report['vector_ram_bits']:,} bits",

@@ -93,9 +93,7 @@ def interpret(program, tokens):
     unary = {"widen": ops.widen, "narrow": ops.narrow}
     binary = {"add16": ops.add16, "mul16": ops.mul16, "max16": ops.max16,
               "add32": ops.add32, "mul32": ops.mul32}
-    for ins in program.instrs:
-        if ins.op in ("nop", "done"):
-            continue
+    for _, ins in program.instrs():
         if ins.op == "dot":
             S[ins.dst] = ops.dot(V[ins.vx], rom[ins.vy][None] if ins.rom else V[ins.vy])
         elif ins.op == "q8":

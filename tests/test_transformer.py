@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from spikegate.gen.transformer import compile_transformer  # noqa: E402
+from spikegate.gen.transformer import BINARY, compile_transformer  # noqa: E402
 from spikegate.golden.dot import dot_exact, dot_exact_fast  # noqa: E402
 from spikegate.golden.transformer import (TransformerClassifier, from_torch,  # noqa: E402
                                           golden_logits)
@@ -59,8 +59,8 @@ def test_schedule_respects_latency(small):
     """Single assignment (no write-after-read hazards) and every read at least ``distance``
     cycles after the write it needs."""
     _, prog = small
-    body = [(c, i) for c, i in enumerate(prog.instrs) if i.op not in ("nop", "done")]
-    assert len(body) == prog.issued and prog.instrs[-1].op == "done"
+    body = prog.instrs()
+    assert len(body) == prog.issued
     wrote_s, wrote_v = {}, {}
     for cycle, ins in body:
         if ins.op == "q8":
@@ -69,13 +69,12 @@ def test_schedule_respects_latency(small):
         elif ins.op != "out":
             assert ins.dst not in wrote_s, f"scalar {ins.dst:#x} written twice"
             wrote_s[ins.dst] = cycle
-    binary = ("add16", "mul16", "max16", "add32", "mul32")
     for cycle, ins in body:
         if ins.op == "dot":
             slots = [ins.vx] + ([] if ins.rom else [ins.vy])
             reads = [c for (v, _), c in wrote_v.items() if v in slots]
         else:
-            reads = [wrote_s[a] for a in ([ins.a, ins.b] if ins.op in binary else [ins.a])
+            reads = [wrote_s[a] for a in ([ins.a, ins.b] if ins.op in BINARY else [ins.a])
                      if a in wrote_s]
         for c in reads:
             assert c < cycle and cycle - c >= prog.distance, (ins, c, cycle)
@@ -99,3 +98,30 @@ def test_bad_models_get_one_line_errors():
         from_torch(m)
     with pytest.raises(ValueError, match="lanes"):
         compile_transformer(from_torch(_model(**SMALL)), lanes=4)
+
+
+def test_generate_transformer_cli(tmp_path, capsys):
+    """``generate transformer --model FILE``: the design files and figures; bad models get
+    one line and exit 2, with nothing written."""
+    import json
+
+    from spikegate.cli import main
+    model = tmp_path / "tf.pt"
+    torch.save(_model(**SMALL), model)
+    out = tmp_path / "tf"
+    assert main(["generate", "transformer", "--model", str(model), "--stages", "1",
+                 "-o", str(out), "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "report.json", "report.md",
+                                                     "transformer.v"]
+    assert report["neurons"] == sum(u["neurons"] for u in report["units"].values()) > 10_000
+    assert report["cycles_per_sequence"] < report["instructions"]       # bundles of <= 4
+    assert "Precision" in (out / "report.md").read_text()
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "lin.pt")
+    capsys.readouterr()
+    assert main(["generate", "transformer", "--model", str(tmp_path / "lin.pt"),
+                 "-o", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "TransformerClassifier" in err[0], err
+    assert not (tmp_path / "bad").exists()
+    assert main(["generate", "transformer", "-o", str(tmp_path / "bad")]) == 2
