@@ -18,8 +18,8 @@ FP32 ops), all issued in the same cycle:
 with operations that emit instructions (so program and golden are one description), then
 schedules them: every unit has the same latency, a result may be read ``distance`` cycles
 after its instruction issues, and the list scheduler fills each slot with independent work
-(other tokens, other heads). Scalars are single-assignment within a run: no write-after-read
-hazards.
+(other tokens, other heads); :func:`allocate` then gives scalars addresses again once
+they are dead, so the scalar memory holds the live values only.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ..golden.transformer import (ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT,
                                   QuantizedTransformer, forward)
 
 __all__ = ["SLOTS", "SLOT_FIELDS", "SLOT_OF", "UNIT_OPS", "BINARY", "Instr", "Program",
-           "compile_transformer", "unit_netlist", "schedule"]
+           "compile_transformer", "unit_netlist", "schedule", "allocate"]
 
 #: Issue slots: each issues one instruction per cycle to its own units (a bundle of one
 #: instruction per slot is one program word). Opcode 0 of every slot is ``nop``.
@@ -308,6 +308,44 @@ def schedule(instrs, distance):
     return bundles
 
 
+def allocate(bundles, consts, distance):
+    """Scalar addresses reused once a value is dead: constants first, then each value held
+    from the cycle it becomes visible (issue + ``distance``) to its last read; a new value
+    may take an address whose last read issues before the new one becomes visible.
+    Returns (bundles, constant inits, scalar words)."""
+    from dataclasses import replace
+    first, last = {}, {}
+    for cycle, bundle in enumerate(bundles):
+        for ins in bundle.values():
+            for a in ([ins.a, ins.b] if ins.op in BINARY else [ins.a] if ins.op != "dot"
+                      else []):
+                if a not in consts:
+                    last[a] = cycle
+            if ins.op not in ("q8", "out"):
+                first[ins.dst] = cycle + distance
+    where = {a: i for i, a in enumerate(sorted(consts))}
+    free, live, top = [], [], len(where)
+    for value in sorted(first, key=lambda v: first[v]):
+        start = first[value]
+        while live and live[0][0] < start:
+            heapq.heappush(free, heapq.heappop(live)[1])
+        if free:
+            addr = heapq.heappop(free)
+        else:
+            addr, top = top, top + 1
+        where[value] = addr
+        heapq.heappush(live, (last.get(value, start), addr))
+
+    def remap(ins):
+        fields = {"a": where[ins.a] if ins.op != "dot" else 0,
+                  "b": where[ins.b] if ins.op in BINARY else 0}
+        if ins.op not in ("q8", "out"):
+            fields["dst"] = where[ins.dst]
+        return replace(ins, **fields)
+    out = [{slot: remap(ins) for slot, ins in b.items()} for b in bundles]
+    return out, {where[a]: code for a, code in consts.items()}, max(top, 1)
+
+
 def compile_transformer(q: QuantizedTransformer, *, lanes=None, stages=1) -> Program:
     """The program of a quantised transformer; ``lanes``: the dot unit's width (default:
     the longest contraction), ``stages``: pipeline registers inside every unit."""
@@ -324,5 +362,6 @@ def compile_transformer(q: QuantizedTransformer, *, lanes=None, stages=1) -> Pro
         ops.out(lane, a)
     body = ops.instrs
     used = tuple(op for op in UNIT_OPS if any(i.op == op for i in body))
-    return Program(dict(cfg), lanes, stages, schedule(body, stages + 2), ops.consts, ops.rom,
-                   ops.scalars, ops.vectors, used, issued=len(body))
+    bundles, consts, scalars = allocate(schedule(body, stages + 2), ops.consts, stages + 2)
+    return Program(dict(cfg), lanes, stages, bundles, consts, ops.rom, scalars, ops.vectors,
+                   used, issued=len(body))

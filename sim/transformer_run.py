@@ -75,9 +75,10 @@ def check_sequences(q: QuantizedTransformer, verilog, top, tokens, *, simulator,
 
 
 def interpret(program, tokens):
-    """Run a compiled program instruction by instruction on code arrays (the units'
-    goldens, one entry per sequence): checks the compiler's addressing and the schedule's
-    order without a Verilog simulator. Returns logit codes (count, classes)."""
+    """Run a compiled program bundle by bundle on code arrays (the units' goldens, one entry
+    per sequence), each result visible ``distance`` cycles after its issue as in the
+    hardware: checks addressing, schedule and address reuse without a Verilog simulator.
+    Returns logit codes (count, classes)."""
     from ..golden.transformer import GoldenOps
     tokens = np.asarray(tokens, dtype=np.uint64)
     B, K = len(tokens), program.lanes
@@ -93,18 +94,28 @@ def interpret(program, tokens):
     unary = {"widen": ops.widen, "narrow": ops.narrow}
     binary = {"add16": ops.add16, "mul16": ops.mul16, "max16": ops.max16,
               "add32": ops.add32, "mul32": ops.mul32}
-    for _, ins in program.instrs():
-        if ins.op == "dot":
-            S[ins.dst] = ops.dot(V[ins.vx], rom[ins.vy][None] if ins.rom else V[ins.vy])
-        elif ins.op == "q8":
-            V[ins.dst, :, ins.lane] = ops.vec([S[ins.a]])[:, 0]
-        elif ins.op == "out":
-            out[:, ins.dst] = S[ins.a]
-        elif ins.op in binary:
-            b = S[ins.b] ^ ((sign32 if ins.op == "add32" else sign16) if ins.neg else 0)
-            S[ins.dst] = binary[ins.op](S[ins.a], b)
-        elif ins.op in unary:
-            S[ins.dst] = unary[ins.op](S[ins.a])
-        else:
-            S[ins.dst] = ops.fn(ins.op, S[ins.a])
+    pending = []                            # (visible from cycle, memory, index, value)
+    for cycle, bundle in enumerate(program.bundles):
+        while pending and pending[0][0] <= cycle:
+            _, mem, index, value = pending.pop(0)
+            mem[index] = value
+        for ins in bundle.values():
+            if ins.op == "dot":
+                y = ops.dot(V[ins.vx], rom[ins.vy][None] if ins.rom else V[ins.vy])
+            elif ins.op == "q8":
+                pending.append((cycle + program.distance, V, (ins.dst, slice(None), ins.lane),
+                                ops.vec([S[ins.a]])[:, 0]))
+                continue
+            elif ins.op == "out":
+                out[:, ins.dst] = S[ins.a]
+                continue
+            elif ins.op in binary:
+                b = S[ins.b] ^ ((sign32 if ins.op == "add32" else sign16) if ins.neg else 0)
+                y = binary[ins.op](S[ins.a], b)
+            elif ins.op in unary:
+                y = unary[ins.op](S[ins.a])
+            else:
+                y = ops.fn(ins.op, S[ins.a])
+            pending.append((cycle + program.distance, S, ins.dst, y))
+        pending.sort(key=lambda p: p[0])
     return out
