@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.spikegate-setup
 APT_PKGS  := iverilog ccache liblz4-dev
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup system-packages demo test regress test-fast bench bench-synth bench-linear clean
+.PHONY: setup system-packages demo demo-transformer test regress test-fast bench bench-synth bench-linear clean
 
 setup: system-packages $(STAMP)
 
@@ -35,6 +35,9 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(BIN)/spikegate demo
+
+demo-transformer: setup  # the digits transformer: every test image's logits on Verilator
+	$(BIN)/spikegate demo --transformer
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not regress" --durations=25

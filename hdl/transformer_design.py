@@ -17,7 +17,7 @@ import numpy as np
 from ..gen.transformer import compile_transformer
 from ..golden.transformer import QuantizedTransformer
 from .atomic import write_directory
-from .processor import Processor, processor_verilog
+from .processor import processor_verilog, unit_designs
 
 __all__ = ["write_transformer_design", "load_model", "transformer_report"]
 
@@ -93,8 +93,8 @@ def write_transformer_design(q: QuantizedTransformer, output, *, top="transforme
     if out.exists() and any(out.iterdir()) and not force:
         raise FileExistsError(f"{out} exists and is not empty: pass --force to replace it")
     program = compile_transformer(q, lanes=lanes, stages=stages)
-    designs = Processor(program, prefix=top).unit_designs()
-    text = processor_verilog(program, top=top)
+    designs = unit_designs(program, top)
+    text = processor_verilog(program, top=top, designs=designs)
     report = transformer_report(program, designs, top=top)
     if command:
         report["command"] = command

@@ -17,8 +17,12 @@ from .stream_runner import run_stream
 __all__ = ["token_sequences", "run_sequences", "check_sequences", "interpret", "TRANSFORMER_SIMS"]
 
 TRANSFORMER_SIMS = ("icarus", "verilator")
-#: The datapath is large and each unit runs briefly: compile Verilator's C++ unoptimised.
-BUILD_ARGS = {"verilator": ["-CFLAGS", "-O0"], "icarus": []}
+#: Verilator builds: ``quick`` (C++ unoptimised: short runs, the tests) and ``long`` (-O1 on
+#: functions split small enough for the compiler: about 4x the cycles per second for about
+#: 1.6x the build time; the demo's thousands of sequences).
+BUILD_ARGS = {"quick": ["-CFLAGS", "-O0"],
+              "long": ["-CFLAGS", "-O1", "--output-split-cfuncs", "500",
+                       "--output-split", "20000"]}
 
 
 def token_sequences(config, count, seed=0):
@@ -36,7 +40,7 @@ def token_sequences(config, count, seed=0):
 
 
 def run_sequences(verilog, top, config, tokens, *, simulator, seed=0, ready_prob=0.7,
-                  idle_prob=0.2, build_root="build/sim"):
+                  idle_prob=0.2, build_root="build/sim", build="quick"):
     """Logit codes (count, classes) the Verilog gives for ``tokens``, and the run result."""
     from pathlib import Path
     if simulator not in TRANSFORMER_SIMS:
@@ -49,7 +53,8 @@ def run_sequences(verilog, top, config, tokens, *, simulator, seed=0, ready_prob
     result = run_stream(verilog=verilog, top=top, in_width=config["in_features"] * 8,
                         out_width=C * 16, payloads=payloads, simulator=simulator, seed=seed,
                         ready_prob=ready_prob, idle_prob=idle_prob,
-                        max_cycles=len(tokens) * 40 * T * 1000, build_args=BUILD_ARGS[simulator],
+                        max_cycles=len(tokens) * 40 * T * 1000,
+                        build_args=BUILD_ARGS[build] if simulator == "verilator" else [],
                         per_output=T, build_root=Path(build_root))
     logits = np.array([[(int(o) >> (16 * c)) & 0xFFFF for c in range(C)]
                        for o in result.outputs], dtype=np.uint64)

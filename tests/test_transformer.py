@@ -118,6 +118,9 @@ def test_generate_transformer_cli(tmp_path, capsys):
     assert report["neurons"] == sum(u["neurons"] for u in report["units"].values()) > 10_000
     assert report["cycles_per_sequence"] < report["instructions"]       # bundles of <= 4
     assert "Precision" in (out / "report.md").read_text()
+    capsys.readouterr()
+    assert main(["verify", str(out), "--sim", "torch"]) == 2
+    assert "icarus or verilator" in capsys.readouterr().err
     torch.save(torch.nn.Linear(2, 2), tmp_path / "lin.pt")
     capsys.readouterr()
     assert main(["generate", "transformer", "--model", str(tmp_path / "lin.pt"),
