@@ -134,17 +134,27 @@ class Processor(wiring.Component):
         results = {slot: {} for slot in SLOTS}
         for op, design in self.unit_designs().items():
             slot = SLOT_OF[op]
+            # operand isolation: a unit sees zeros unless its opcode issues, so idle units
+            # hold still (event-driven simulators skip them; switching power in silicon)
+            sel = Signal(name=f"sel_{op}")
+            m.d.comb += sel.eq(stage[(slot, "op")] == SLOTS[slot].index(op) + 1)
+
+            def gate(value, name):
+                g = Signal(len(value), name=f"{name}_{op}")
+                m.d.comb += g.eq(Mux(sel, value, 0))
+                return g
             ports = {}
             if op == "dot":
+                x, w = gate(rv_x.data, "x"), gate(vy, "w")
                 for k in range(K):
-                    ports[f"i_x{k}"] = rv_x.data[8 * k:8 * k + 8]
-                    ports[f"i_w{k}"] = vy[8 * k:8 * k + 8]
+                    ports[f"i_x{k}"] = x[8 * k:8 * k + 8]
+                    ports[f"i_w{k}"] = w[8 * k:8 * k + 8]
             else:
                 width = 32 if op in WIDE_INPUT else 16
-                ports["i_a"] = reads[(slot, "a")][:width]
+                ports["i_a"] = gate(reads[(slot, "a")][:width], "a")
                 if op in BINARY:
-                    ports["i_b"] = reads[(slot, "b")][:width] ^ (stage[(slot, "neg")]
-                                                               << (width - 1))
+                    ports["i_b"] = gate(reads[(slot, "b")][:width] ^ (stage[(slot, "neg")]
+                                                                     << (width - 1)), "b")
             y = Signal(_OUT_WIDTH.get(op, 16), name=f"y_{op}")
             ports["o_y"] = y
             if L:

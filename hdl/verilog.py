@@ -26,6 +26,26 @@ __all__ = ["netlist_to_verilog"]
 #: A neuron line longer than this is wrapped, ``WRAP_TERMS`` terms per line (simulators'
 #: lexers have line buffers: Icarus stops at about 32 kB).
 MAX_LINE, WRAP_TERMS = 1000, 12
+#: A sum of more terms is written as nested parenthesised groups of ``WRAP_TERMS``: a flat
+#: chain of thousands of ``+`` is a parse tree thousands deep, beyond Yosys's stack.
+GROUP_TERMS = 64
+
+
+def _grouped(terms):
+    """The lines of ``terms`` joined by ``+`` in nested parenthesised groups of
+    ``WRAP_TERMS``, one line per innermost group."""
+    groups = [["(" + " + ".join(terms[i:i + WRAP_TERMS]) + ")"]
+              for i in range(0, len(terms), WRAP_TERMS)]
+    while len(groups) > 1:
+        nxt = []
+        for i in range(0, len(groups), WRAP_TERMS):
+            lines = []
+            for j, g in enumerate(groups[i:i + WRAP_TERMS]):
+                lines += [("+ " if j else "") + g[0]] + g[1:]
+            lines[0], lines[-1] = "(" + lines[0], lines[-1] + ")"
+            nxt.append(lines)
+        groups = nxt
+    return groups[0]
 
 
 def _wrapped(first, parts, joiner, indent, per=WRAP_TERMS):
@@ -99,6 +119,10 @@ def netlist_to_verilog(netlist: Netlist, *, top: str, stages=0, valid=True, head
         for index, inverted, w in terms:
             spike = ("~" if inverted else "") + ref(neuron.inputs[index], stage)
             sums.append(f"({spike} ? {width}'d{w} : {width}'d0)")
+        if len(sums) > GROUP_TERMS:
+            body += [f"  wire {neuron.name} = ("] + [f"      {g}" for g in _grouped(sums)]
+            body.append(f"      ) >= {width}'d{need};")
+            continue
         sums[-1] += f") >= {width}'d{need};"
         body += _wrapped(f"  wire {neuron.name} = (", sums, " + ", "      ")
 
