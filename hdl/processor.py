@@ -14,8 +14,9 @@ Pipeline (one program word, a bundle of up to four instructions, per cycle): fet
 program ROM; read the scalar memory (five ports: the operands of the move, BF16 and FP32
 slots), the vector memory (two ports) and the weight ROM; the units; write back up to four
 scalars (one per slot), one vector lane (``q8``) and one logit (``out``). The last word
-reaching write-back raises ``o.valid``. A sequence's program starts once all its tokens are in and the previous logits
-have been taken; the next sequence's tokens are accepted while the logits wait.
+reaching write-back raises ``o.valid``. A sequence's program starts once all its tokens are
+in and the previous logits have been taken; the next sequence's tokens are accepted while
+the logits wait. A unit's operands are zero unless its opcode issues (operand isolation).
 """
 
 from __future__ import annotations
