@@ -27,7 +27,8 @@ norms                  statistics in FP32 (exact BF16->FP32 widening, FP32 squar
                        sequential sums, times FP32(1/d), + FP32 eps), FP32 -> BF16,
                        BF16 rsqrt (correctly rounded), BF16 scale; RMSNorm's weight
                        folded into the next layer's weight columns (before E4M3
-                       rounding), LayerNorm's weight and bias as BF16 steps
+                       rounding); LayerNorm: FP32 mean and centred values (to BF16
+                       before the scale), weight and bias as BF16 steps
 softmax                BF16 running max (left to right), BF16 x - max, BF16 exp
                        (correctly rounded), FP32 sequential sum, FP32 -> BF16,
                        BF16 reciprocal, BF16 products; causal: masked scores left

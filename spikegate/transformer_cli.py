@@ -27,10 +27,8 @@ def generate_transformer(args):
     command = (f"spikegate generate transformer --model {args.model}"
                + (f" --lanes {args.lanes}" if args.lanes else "")
                + f" --stages {args.stages} -o DIR")
-    report = write_transformer_design(q, args.output, stages=args.stages, lanes=args.lanes,
-                                      force=args.force, command=command)
-    report["latency_cycles"] = report["cycles_per_sequence"]
-    return report
+    return write_transformer_design(q, args.output, stages=args.stages, lanes=args.lanes,
+                                    force=args.force, command=command)
 
 
 def verify_transformer(directory, report, *, simulator, sequences=None, seed=0):
