@@ -3,10 +3,10 @@
 Two things live here, both torch-level:
 
 * :class:`TransformerClassifier`, the float model (``torch.nn`` modules) that users train and
-  that :func:`from_torch` reads: an input projection of token features, learned positions,
-  pre-norm blocks (RMSNorm or LayerNorm; multi-head self-attention with an optional causal
-  mask; a SiLU-gated or GELU MLP; residual adds), a final norm, mean or last-token pooling
-  and a linear classifier.
+  that :func:`from_torch` reads: an input projection of token features, learned positions
+  or RoPE, pre-norm blocks (RMSNorm or LayerNorm; multi-head self-attention with an
+  optional causal mask; a SiLU-gated or GELU MLP; residual adds), a final norm, mean or
+  last-token pooling and a linear classifier.
 * :func:`forward`, the **recipe**: what the hardware computes, written once against an
   *operations* object. :class:`GoldenOps` evaluates it on code arrays through the units'
   goldens (torch casts and arithmetic, the exact dot product, the correctly rounded
@@ -22,7 +22,9 @@ linear layers          FP8 E4M3 activations x E4M3 weights, exact (Kulisch) sum,
 attention matmuls      q.k and p.v: E4M3 operands, exact sum, one rounding to BF16;
                        1/sqrt(d_head) folded into W_q before quantisation
 activations into FP8   BF16 -> E4M3 round to nearest even, saturating (``satfinite``)
-residual stream        BF16 adds; positions BF16
+residual stream        BF16 adds; learned positions BF16
+RoPE                   on q (after the folded scale) and k: BF16 products with BF16
+                       cos/sin constants, one BF16 add/subtract per element
 norms                  statistics in FP32 (exact BF16->FP32 widening, FP32 squares and
                        sequential sums, times FP32(1/d), + FP32 eps), FP32 -> BF16,
                        BF16 rsqrt (correctly rounded), BF16 scale; RMSNorm's weight
@@ -50,10 +52,11 @@ import torch
 from torch import nn
 
 __all__ = ["TransformerClassifier", "QuantizedTransformer", "from_torch", "forward",
-           "GoldenOps", "golden_logits", "NORMS", "MLPS", "POOLS", "ACT_FORMAT", "Q_FORMAT",
+           "GoldenOps", "golden_logits", "rope_tables", "NORMS", "MLPS", "POOLS", "POSITIONS", "ACT_FORMAT", "Q_FORMAT",
            "Q_POLICY"]
 
 NORMS = ("rmsnorm", "layernorm")
+POSITIONS = ("learned", "rope")
 MLPS = ("swiglu", "gelu")
 POOLS = ("mean", "last")
 #: Formats of the recipe: activations/residuals, FP8 operands (and their cast's policy),
@@ -65,18 +68,37 @@ def _make_norm(kind, d, eps):
     return nn.RMSNorm(d, eps=eps) if kind == "rmsnorm" else nn.LayerNorm(d, eps=eps)
 
 
-class Attention(nn.Module):
-    """Multi-head self-attention: Q, K, V, O projections, scaled dot product, softmax."""
+def rope_tables(seq_len, d_head, base):
+    """RoPE's ``cos``, ``sin`` (float64, shape (seq_len, d_head / 2)): position ``t`` turns
+    the pair ``(i, i + d_head/2)`` by ``t * base^(-2i/d_head)`` (the "rotate half" form)."""
+    inv = base ** (-np.arange(0, d_head // 2) * 2.0 / d_head)
+    angle = np.arange(seq_len)[:, None] * inv[None, :]
+    return np.cos(angle), np.sin(angle)
 
-    def __init__(self, d, heads, causal, bias):
+
+def _rotate(x, cos, sin):
+    half = x.shape[-1] // 2
+    a, b = x[..., :half], x[..., half:]
+    return torch.cat([a * cos - b * sin, b * cos + a * sin], dim=-1)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention: Q, K, V, O projections, RoPE on Q and K when asked,
+    scaled dot product, softmax."""
+
+    def __init__(self, d, heads, causal, bias, rope_base=None):
         super().__init__()
-        self.heads, self.causal = heads, causal
+        self.heads, self.causal, self.rope_base = heads, causal, rope_base
         self.q, self.k, self.v, self.o = (nn.Linear(d, d, bias=bias) for _ in range(4))
 
     def forward(self, x):
         b, t, d = x.shape
         h = self.heads
         q, k, v = (p(x).view(b, t, h, d // h).transpose(1, 2) for p in (self.q, self.k, self.v))
+        if self.rope_base is not None:
+            cos, sin = (torch.from_numpy(c).float() for c in rope_tables(t, d // h,
+                                                                         self.rope_base))
+            q, k = _rotate(q, cos, sin), _rotate(k, cos, sin)
         s = q @ k.transpose(-1, -2) / math.sqrt(d // h)
         if self.causal:
             s = s.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
@@ -103,10 +125,10 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """Pre-norm block: x + attn(norm1 x), then x + mlp(norm2 x)."""
 
-    def __init__(self, d, heads, hidden, norm, mlp, causal, bias, eps):
+    def __init__(self, d, heads, hidden, norm, mlp, causal, bias, eps, rope_base=None):
         super().__init__()
         self.norm1, self.norm2 = _make_norm(norm, d, eps), _make_norm(norm, d, eps)
-        self.attn = Attention(d, heads, causal, bias)
+        self.attn = Attention(d, heads, causal, bias, rope_base)
         self.mlp = MLP(d, hidden, mlp, bias)
 
     def forward(self, x):
@@ -119,26 +141,29 @@ class TransformerClassifier(nn.Module):
 
     def __init__(self, *, in_features=8, seq_len=8, d_model=16, heads=2, blocks=1, hidden=32,
                  classes=10, norm="rmsnorm", mlp="swiglu", causal=False, pool="mean",
-                 bias=False, eps=1e-5):
+                 bias=False, eps=1e-5, positions="learned", rope_base=10000.0):
         super().__init__()
         for name, value, choices in (("norm", norm, NORMS), ("mlp", mlp, MLPS),
-                                     ("pool", pool, POOLS)):
+                                     ("pool", pool, POOLS), ("positions", positions, POSITIONS)):
             if value not in choices:
                 raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
-        if d_model % heads:
-            raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}")
+        if d_model % heads or (positions == "rope" and (d_model // heads) % 2):
+            raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}"
+                             + (" (x 2 for RoPE)" if positions == "rope" else ""))
         self.config = dict(in_features=in_features, seq_len=seq_len, d_model=d_model,
                            heads=heads, blocks=blocks, hidden=hidden, classes=classes,
-                           norm=norm, mlp=mlp, causal=causal, pool=pool, bias=bias, eps=eps)
+                           norm=norm, mlp=mlp, causal=causal, pool=pool, bias=bias, eps=eps,
+                           positions=positions, rope_base=float(rope_base))
         self.embed = nn.Linear(in_features, d_model, bias=bias)
-        self.pos = nn.Parameter(torch.zeros(seq_len, d_model))
-        self.blocks = nn.ModuleList(Block(d_model, heads, hidden, norm, mlp, causal, bias, eps)
-                                    for _ in range(blocks))
+        rope = float(rope_base) if positions == "rope" else None
+        self.pos = nn.Parameter(torch.zeros(seq_len, d_model)) if rope is None else None
+        self.blocks = nn.ModuleList(Block(d_model, heads, hidden, norm, mlp, causal, bias, eps,
+                                          rope) for _ in range(blocks))
         self.norm = _make_norm(norm, d_model, eps)
         self.head = nn.Linear(d_model, classes, bias=bias)
 
     def forward(self, x):
-        h = self.embed(x) + self.pos
+        h = self.embed(x) if self.pos is None else self.embed(x) + self.pos
         for blk in self.blocks:
             h = blk(h)
         h = self.norm(h)
@@ -216,7 +241,12 @@ def from_torch(model) -> QuantizedTransformer:
         return None
 
     linear("embed", model.embed)
-    vector("pos", model.pos)
+    if cfg.get("positions", "learned") == "rope":
+        cos, sin = rope_tables(cfg["seq_len"], d // h, cfg["rope_base"])
+        vector("rope.cos", torch.from_numpy(cos))
+        vector("rope.sin", torch.from_numpy(sin))
+    else:
+        vector("pos", model.pos)
     for i, blk in enumerate(model.blocks):
         p = f"blocks.{i}"
         g1, g2 = norm(p + ".norm1", blk.norm1), norm(p + ".norm2", blk.norm2)
@@ -276,6 +306,20 @@ def _linear(ops, q, prefix, xvec, rows):
     return ys
 
 
+def _rope(ops, q, t, xs, dh):
+    """Position ``t``'s rotation of every head's pairs ``(i, i + dh/2)``: BF16 products with
+    the BF16 cos/sin constants, one BF16 add or subtract."""
+    cos, sin = q.params["rope.cos"][t], q.params["rope.sin"][t]
+    half, out = dh // 2, list(xs)
+    for base in range(0, len(xs), dh):
+        for i in range(half):
+            a, b = xs[base + i], xs[base + i + half]
+            c, s = ops.const16(int(cos[i])), ops.const16(int(sin[i]))
+            out[base + i] = ops.sub16(ops.mul16(a, c), ops.mul16(b, s))
+            out[base + i + half] = ops.add16(ops.mul16(b, c), ops.mul16(a, s))
+    return out
+
+
 def _softmax(ops, scores):
     m = scores[0]
     for s in scores[1:]:
@@ -290,16 +334,19 @@ def forward(ops, q: QuantizedTransformer, tokens):
     cfg = q.config
     T, d, H, F = cfg["seq_len"], cfg["d_model"], cfg["heads"], cfg["hidden"]
     dh = d // H
-    pos = q.params["pos"].reshape(T, d)
+    rope = cfg.get("positions", "learned") == "rope"
     x = []
     for t in range(T):
         e = _linear(ops, q, "embed", tokens[t], d)
-        x.append([ops.add16(e[i], ops.const16(int(pos[t, i]))) for i in range(d)])
+        x.append(e if rope else [ops.add16(e[i], ops.const16(int(q.params["pos"][t, i])))
+                                 for i in range(d)])
     for blk in range(cfg["blocks"]):
         p = f"blocks.{blk}"
         nvec = [ops.vec(_norm(ops, q, p + ".norm1", x[t])) for t in range(T)]
         qs, ks, vs = ([_linear(ops, q, f"{p}.attn.{n}", nvec[t], d) for t in range(T)]
                       for n in "qkv")
+        if rope:
+            qs, ks = ([_rope(ops, q, t, x_t, dh) for t, x_t in enumerate(xs)] for xs in (qs, ks))
         att = [[None] * d for _ in range(T)]
         for hd in range(H):
             sl = slice(hd * dh, (hd + 1) * dh)

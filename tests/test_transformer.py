@@ -14,7 +14,7 @@ from spikegate.sim.transformer_run import interpret, token_sequences  # noqa: E4
 
 SMALL = dict(in_features=8, seq_len=8, d_model=8, heads=2, blocks=1, hidden=16)
 VARIANT = dict(SMALL, norm="layernorm", mlp="gelu", causal=True, bias=True, pool="last",
-               blocks=2)
+               blocks=2, positions="rope")
 
 
 def _model(**cfg):
@@ -45,7 +45,27 @@ def test_fast_dot_golden_matches_exact():
             assert np.array_equal(a, b), (n, out, _first(b, a))
 
 
-@pytest.mark.parametrize("cfg", [SMALL, VARIANT], ids=["rmsnorm-swiglu", "layernorm-gelu-causal"])
+CONFIGS = pytest.mark.parametrize("cfg", [SMALL, VARIANT],
+                                  ids=["rmsnorm-swiglu", "layernorm-gelu-causal-rope"])
+
+
+@CONFIGS
+def test_golden_follows_the_float_model(cfg):
+    """The recipe computes the float model's function: E4M3 weights and BF16 steps keep
+    every logit within a fifth of the largest (a wrong rotation, mask or fold would not)."""
+    m = _model(**cfg)
+    with torch.no_grad():
+        if m.pos is not None:
+            m.pos.normal_(0, 0.5)
+    x = torch.from_numpy(np.random.default_rng(0).integers(0, 17, (64, 8, 8)) / 16).float()
+    with torch.no_grad():
+        ref = m(x).numpy()
+    codes = x.to(torch.float8_e4m3fn).view(torch.uint8).numpy().astype(np.uint64)
+    got = (golden_logits(from_torch(m), codes).astype(np.uint32) << 16).view(np.float32)
+    assert np.abs(got - ref).max() <= 0.2 * np.abs(ref).max(), (got[0], ref[0])
+
+
+@CONFIGS
 def test_program_matches_golden(cfg):
     """The compiled program, instruction by instruction, gives the golden's logits."""
     q = from_torch(_model(**cfg))
