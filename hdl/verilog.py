@@ -42,7 +42,8 @@ def _grouped(terms):
             lines = []
             for j, g in enumerate(groups[i:i + WRAP_TERMS]):
                 lines += [("+ " if j else "") + g[0]] + g[1:]
-            lines[0], lines[-1] = "(" + lines[0], lines[-1] + ")"
+            lines[0] = "(" + lines[0]
+            lines[-1] += ")"
             nxt.append(lines)
         groups = nxt
     return groups[0]

@@ -95,3 +95,22 @@ def test_unwritable_output_names_the_fix(tmp_path):
     with pytest.raises(OSError, match="cannot write to .*choose a writable output directory"):
         Design(build_block("and")).write(blocker / "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_long_sums_nest_in_balanced_groups():
+    """Sums of more than GROUP_TERMS terms: every term once, in order, parentheses balanced
+    at every prefix-closing point, no group of more than WRAP_TERMS members."""
+    import re
+
+    from spikegate.hdl.verilog import WRAP_TERMS, _grouped
+    for n in list(range(65, 400)) + [1727, 1728, 1729, 20737]:
+        terms = [f"t{i}" for i in range(n)]
+        text = " ".join(_grouped(terms))
+        assert re.findall(r"t\d+", text) == terms, n
+        depth = 0
+        for ch in text:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            assert depth >= 0, n
+        assert depth == 0, n
+        for inner in re.findall(r"\(([^()]*)\)", text):
+            assert inner.count("+") < WRAP_TERMS, n
