@@ -42,3 +42,17 @@ def test_small_block_on_icarus(small):
     q, prog, text = small
     x = token_sequences(q.config, 1, seed=11)
     check_sequences(q, text, "tf_small", x, simulator="icarus", seed=2)
+
+
+@pytest.mark.regress
+@pytest.mark.xdist_group("transformer-verilator")
+def test_rope_causal_layernorm_gelu_blocks_on_verilator():
+    """Two blocks, LayerNorm, GELU, causal mask, biases, RoPE, last-token pooling, two
+    register stages per unit: every logit bit of 8 sequences."""
+    torch.manual_seed(1)
+    q = from_torch(TransformerClassifier(**dict(SMALL, blocks=2, norm="layernorm", mlp="gelu",
+                                                causal=True, bias=True, pool="last",
+                                                positions="rope")))
+    prog = compile_transformer(q, stages=2)
+    check_sequences(q, processor_verilog(prog, top="tf_rope"), "tf_rope",
+                    token_sequences(q.config, 8, seed=5), simulator="verilator", seed=3)
