@@ -28,7 +28,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from ..golden.transformer import (ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT,
-                                  QuantizedTransformer, forward)
+                                  QuantizedTransformer, forward, with_arith)
 
 __all__ = ["SLOTS", "SLOT_FIELDS", "SLOT_OF", "UNIT_OPS", "BINARY", "Instr", "Program",
            "compile_transformer", "unit_netlist", "schedule", "allocate"]
@@ -177,6 +177,16 @@ class Program:
                 "rom_rows": len(self.rom), "word_bits": self.word_width}
 
 
+def _emit_arith(op, fmt):
+    """add16/mul16/add32/mul32 units; a subtraction is the adder with ``b`` negated."""
+    unit = ("mul" if op == "fmul" else "add") + ("16" if fmt == ACT_FORMAT else "32")
+
+    def method(self, a, b):
+        return self._unit(unit, a, b, neg=int(op == "fsub"))
+    return method
+
+
+@with_arith(_emit_arith)
 class EmitOps:
     """The recipe's operations as instruction emission (values are addresses)."""
 
@@ -239,29 +249,11 @@ class EmitOps:
         self.writer_s[dst] = self._emit("dot", deps, dst=dst, vx=x, vy=vy, rom=int(rom))
         return dst
 
-    def add16(self, a, b):
-        return self._unit("add16", a, b)
-
-    def sub16(self, a, b):
-        return self._unit("add16", a, b, neg=1)
-
-    def mul16(self, a, b):
-        return self._unit("mul16", a, b)
-
     def max16(self, a, b):
         return self._unit("max16", a, b)
 
     def fn(self, name, a):
         return self._unit(name, a)
-
-    def add32(self, a, b):
-        return self._unit("add32", a, b)
-
-    def sub32(self, a, b):
-        return self._unit("add32", a, b, neg=1)
-
-    def mul32(self, a, b):
-        return self._unit("mul32", a, b)
 
     def widen(self, a):
         return self._unit("widen", a)

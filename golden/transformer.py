@@ -52,7 +52,7 @@ import torch
 from torch import nn
 
 __all__ = ["TransformerClassifier", "QuantizedTransformer", "from_torch", "forward",
-           "GoldenOps", "golden_logits", "rope_tables", "NORMS", "MLPS", "POOLS", "POSITIONS", "ACT_FORMAT", "Q_FORMAT",
+           "GoldenOps", "ARITH", "with_arith", "golden_logits", "rope_tables", "NORMS", "MLPS", "POOLS", "POSITIONS", "ACT_FORMAT", "Q_FORMAT",
            "Q_POLICY"]
 
 NORMS = ("rmsnorm", "layernorm")
@@ -62,6 +62,20 @@ POOLS = ("mean", "last")
 #: Formats of the recipe: activations/residuals, FP8 operands (and their cast's policy),
 #: statistics.
 ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT = "bf16", "e4m3", "satfinite", "fp32"
+#: The recipe's two-operand float arithmetic: method -> (float op, format). Both sets of
+#: operations (the golden's and the compiler's) take these methods from this one table.
+ARITH = {"add16": ("fadd", ACT_FORMAT), "sub16": ("fsub", ACT_FORMAT),
+         "mul16": ("fmul", ACT_FORMAT), "add32": ("fadd", STAT_FORMAT),
+         "sub32": ("fsub", STAT_FORMAT), "mul32": ("fmul", STAT_FORMAT)}
+
+
+def with_arith(method):
+    """Class decorator: one method per :data:`ARITH` entry, ``method(op, fmt)`` makes it."""
+    def decorate(cls):
+        for name, (op, fmt) in ARITH.items():
+            setattr(cls, name, method(op, fmt))
+        return cls
+    return decorate
 
 
 def _make_norm(kind, d, eps):
@@ -382,6 +396,14 @@ def forward(ops, q: QuantizedTransformer, tokens):
     return _linear(ops, q, "head", ops.vec(pooled), cfg["classes"])
 
 
+def _golden_arith(op, fmt):
+    def method(self, a, b):
+        from .torch_float import golden_op
+        return golden_op(op, fmt, a, b)
+    return method
+
+
+@with_arith(_golden_arith)
 class GoldenOps:
     """The recipe's operations on code arrays (one entry per sequence): the units' goldens."""
 
@@ -412,19 +434,6 @@ class GoldenOps:
         x, w = (np.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, n - v.shape[-1])]) for v in (x, w))
         return dot_exact_fast(Q_FORMAT, x, w, out=ACT_FORMAT)
 
-    def _op(self, op, fmt, a, b):
-        from .torch_float import golden_op
-        return golden_op(op, fmt, a, b)
-
-    def add16(self, a, b):
-        return self._op("fadd", ACT_FORMAT, a, b)
-
-    def sub16(self, a, b):
-        return self._op("fsub", ACT_FORMAT, a, b)
-
-    def mul16(self, a, b):
-        return self._op("fmul", ACT_FORMAT, a, b)
-
     def max16(self, a, b):
         from .softmax import order_key
         return np.where(order_key(ACT_FORMAT, b) > order_key(ACT_FORMAT, a), b, a)
@@ -432,15 +441,6 @@ class GoldenOps:
     def fn(self, name, a):
         from .functions import golden_function
         return golden_function(name, ACT_FORMAT, a)
-
-    def add32(self, a, b):
-        return self._op("fadd", STAT_FORMAT, a, b)
-
-    def sub32(self, a, b):
-        return self._op("fsub", STAT_FORMAT, a, b)
-
-    def mul32(self, a, b):
-        return self._op("fmul", STAT_FORMAT, a, b)
 
     def widen(self, a):
         from .torch_float import golden_convert

@@ -1,17 +1,32 @@
 """Atomic writes: a file or a whole output directory appears complete, or not at all.
 
 Every command that writes (``generate``, ``synth``, ``verify --exhaustive``, the benches)
-goes through here, so an interrupted or failing run never leaves a half-written design.
+goes through here, so an interrupted or failing run never leaves a half-written design;
+:func:`read_json` reads a design's JSON files back with one-line errors.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_file", "write_directory", "replace_directory"]
+__all__ = ["write_file", "write_directory", "replace_directory", "read_json"]
+
+
+def read_json(path, missing):
+    """The JSON in ``path``; a missing file raises FileNotFoundError ``"{path} is missing:
+    {missing}"``, a malformed one ValueError naming the regeneration."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing: {missing}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}): "
+                         f"regenerate the design with `spikegate generate --force`") from None
 
 
 def _parent(path: Path) -> Path:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..gen.transformer import compile_transformer
 from ..golden.transformer import QuantizedTransformer
-from .atomic import write_directory
+from .atomic import read_json, write_directory
 from .processor import processor_verilog, unit_designs
 
 __all__ = ["write_transformer_design", "load_model", "transformer_report"]
@@ -110,12 +110,8 @@ def write_transformer_design(q: QuantizedTransformer, output, *, top="transforme
 
 def load_model(directory) -> QuantizedTransformer:
     """The :class:`QuantizedTransformer` saved with a design (``model.json``)."""
-    path = Path(directory) / "model.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing: regenerate the design with "
-                                f"`spikegate generate transformer ... --force`") from None
+    data = read_json(Path(directory) / "model.json",
+                     "regenerate the design with `spikegate generate transformer ... --force`")
     params = {k: np.asarray(v, dtype=np.uint64).reshape(data["shapes"][k])
               for k, v in data["params"].items()}
     return QuantizedTransformer(data["config"], params)

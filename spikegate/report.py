@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from . import __version__
-from .hdl.atomic import write_file
+from .hdl.atomic import read_json, write_file
 
 __all__ = ["load_report", "load_design", "write_report_files", "report_markdown", "fusesoc_core",
            "generate_command", "SCHEMA_VERSION"]
@@ -22,15 +22,8 @@ SCHEMA_VERSION = 1
 
 
 def load_report(directory) -> dict:
-    path = Path(directory) / "report.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing: point at a directory written by "
-                                f"`spikegate generate`") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}): "
-                         f"regenerate the design with `spikegate generate --force`") from None
+    return read_json(Path(directory) / "report.json",
+                     "point at a directory written by `spikegate generate`")
 
 
 def load_design(directory, *, check_verilog=True):

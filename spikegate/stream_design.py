@@ -58,12 +58,9 @@ def _layer_row(spec, layer):
 def load_layers(directory):
     """The :class:`~spikegate.hdl.model.Fp8Layer` chain saved in a streamed design directory."""
     from .hdl.model import Fp8Layer
-    path = Path(directory) / "layers.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing: regenerate the design with "
-                                f"`spikegate generate ... --force`") from None
+    from .hdl.atomic import read_json
+    data = read_json(Path(directory) / "layers.json",
+                     "regenerate the design with `spikegate generate ... --force`")
     return [Fp8Layer(**d) for d in data["layers"]]
 
 
