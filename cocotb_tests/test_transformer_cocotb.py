@@ -13,6 +13,8 @@ from spikegate.sim.check import MismatchError  # noqa: E402
 from spikegate.sim.transformer_run import check_sequences, token_sequences  # noqa: E402
 
 SMALL = dict(in_features=8, seq_len=8, d_model=8, heads=2, blocks=1, hidden=16)
+LM = dict(seq_len=8, d_model=8, heads=2, blocks=1, hidden=16, vocab=12, head="lm",
+          causal=True)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +37,20 @@ def test_small_block_on_verilator_and_a_flipped_weight_fails(small):
                         ^ 0x08)
     with pytest.raises(MismatchError, match="logit"):
         check_sequences(wrong, text, "tf_small", x, simulator="verilator", seed=1)
+
+
+@pytest.mark.xdist_group("transformer-verilator")
+def test_language_model_on_verilator():
+    """Token embedding (ids beyond the 12-row vocabulary included), causal mask, LM head:
+    eight rows of logits per sequence, every bit, under idle cycles and backpressure."""
+    torch.manual_seed(2)
+    q = from_torch(TransformerClassifier(**LM))
+    prog = compile_transformer(q, stages=1)
+    x = token_sequences(q.config, 4, seed=9)
+    assert x.max() >= 12                          # an id with a +0 row is streamed
+    result = check_sequences(q, processor_verilog(prog, top="tf_lm"), "tf_lm", x,
+                             simulator="verilator", seed=4)
+    assert result.outputs.shape == (4 * 8,)
 
 
 @pytest.mark.xdist_group("transformer-icarus")

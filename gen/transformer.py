@@ -12,7 +12,9 @@ FP32 ops), all issued in the same cycle:
 * FP8 vectors of ``K`` lanes in a vector memory ``V`` (the input tokens, and vectors built
   lane by lane by ``q8`` instructions), weight rows in a ROM,
 * ``dot`` reads two vectors (``V`` x ``V`` or ``V`` x ROM), every other op one or two scalars;
-  ``out`` writes a logit into the output buffer; the last word ends the program.
+  ``embed`` reads element ``lane`` of the embedding-ROM row of token ``a``'s id (a model
+  with a token embedding keeps the ids, not vectors); ``out`` writes a logit into the
+  output buffer; the last word ends the program.
 
 :func:`compile_transformer` runs the recipe's own :func:`~spikegate.golden.transformer.forward`
 with operations that emit instructions (so program and golden are one description), then
@@ -28,23 +30,27 @@ import heapq
 from dataclasses import dataclass, field
 
 from ..golden.transformer import (ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT,
-                                  QuantizedTransformer, forward, with_arith)
+                                  QuantizedTransformer, forward, outputs_per_sequence,
+                                  with_arith)
 
-__all__ = ["SLOTS", "SLOT_FIELDS", "SLOT_OF", "UNIT_OPS", "BINARY", "Instr", "Program",
+__all__ = ["SLOTS", "SLOT_FIELDS", "SLOT_OF", "UNIT_OPS", "MEMORY_OPS", "BINARY", "Instr", "Program",
            "compile_transformer", "unit_netlist", "schedule", "allocate"]
 
 #: Issue slots: each issues one instruction per cycle to its own units (a bundle of one
 #: instruction per slot is one program word). Opcode 0 of every slot is ``nop``.
 SLOTS = {"dot": ("dot",),
-         "move": ("q8", "out", "widen"),
+         "move": ("q8", "out", "widen", "embed"),
          "b16": ("add16", "mul16", "max16", "exp", "silu", "gelu", "recip", "rsqrt"),
          "f32": ("add32", "mul32", "narrow")}
 #: The instruction fields each slot's word carries.
 SLOT_FIELDS = {"dot": ("dst", "vx", "vy", "rom"), "move": ("dst", "a", "lane"),
                "b16": ("dst", "a", "b", "neg"), "f32": ("dst", "a", "b", "neg")}
 SLOT_OF = {op: slot for slot, ops in SLOTS.items() for op in ops}
-#: Opcodes executed by a neuron unit (``out`` copies a scalar into the output buffer).
-UNIT_OPS = tuple(op for ops in SLOTS.values() for op in ops if op != "out")
+#: Opcodes served by memories, not neuron units: ``out`` copies a scalar into the output
+#: buffer, ``embed`` reads the embedding ROM.
+MEMORY_OPS = ("out", "embed")
+#: Opcodes executed by a neuron unit.
+UNIT_OPS = tuple(op for ops in SLOTS.values() for op in ops if op not in MEMORY_OPS)
 #: Units whose operands are FP32 (the others take BF16 codes in the low 16 bits).
 WIDE_INPUT = ("add32", "mul32", "narrow")
 #: Units with two scalar operands.
@@ -80,8 +86,9 @@ def unit_netlist(op, lanes):
 
 @dataclass
 class Instr:
-    """One instruction. ``dst``: scalar address (unit ops), vector slot (``q8``, with
-    ``lane``) or output lane (``out``); ``a``, ``b``: scalar addresses; ``vx``, ``vy``:
+    """One instruction. ``dst``: scalar address (unit ops, ``embed``), vector slot (``q8``,
+    with ``lane``) or output lane (``out``); ``a``, ``b``: scalar addresses (``embed``: the
+    token position, ``lane`` the element); ``vx``, ``vy``:
     vector slots (``vy`` a ROM row when ``rom``); ``neg``: negate ``b`` (subtraction)."""
 
     op: str
@@ -111,6 +118,12 @@ class Program:
     vectors: int
     ops_used: tuple
     issued: int = 0
+    embedding: list = field(default_factory=list)   # rows of BF16 codes (token ids)
+
+    @property
+    def outputs(self):
+        """Logit rows per sequence (one per position with the LM head)."""
+        return outputs_per_sequence(self.config)
 
     @property
     def distance(self):
@@ -124,10 +137,12 @@ class Program:
     def _bits(self, field):
         def bits(n):
             return max(1, (max(n, 2) - 1).bit_length())
-        return {"dst": bits(max(self.scalars, self.vectors, self.config["classes"])),
-                "a": bits(self.scalars), "b": bits(self.scalars), "neg": 1, "rom": 1,
-                "vx": bits(self.vectors), "vy": bits(max(self.vectors, len(self.rom))),
-                "lane": bits(self.lanes)}[field]
+        cfg = self.config
+        return {"dst": bits(max(self.scalars, self.vectors, cfg["classes"] * self.outputs)),
+                "a": bits(max(self.scalars, cfg["seq_len"])), "b": bits(self.scalars),
+                "neg": 1, "rom": 1, "vx": bits(self.vectors),
+                "vy": bits(max(self.vectors, len(self.rom))),
+                "lane": bits(max(self.lanes, cfg["d_model"]))}[field]
 
     def fields(self):
         """(slot, field, width) of the program word, LSB first; ``done`` ends it."""
@@ -172,7 +187,8 @@ class Program:
         return {"instructions": self.issued, "program_words": len(self.bundles),
                 "slot_utilisation": {s: round(sum(s in b for b in self.bundles)
                                               / len(self.bundles), 3) for s in SLOTS},
-                "cycles_per_sequence": cycles + T, "cycles_per_token": round((cycles + T) / T, 1),
+                "cycles_per_sequence": cycles + T + self.outputs - 1,
+                "cycles_per_token": round((cycles + T + self.outputs - 1) / T, 1),
                 "scalar_words": self.scalars, "vector_slots": self.vectors,
                 "rom_rows": len(self.rom), "word_bits": self.word_width}
 
@@ -190,12 +206,12 @@ def _emit_arith(op, fmt):
 class EmitOps:
     """The recipe's operations as instruction emission (values are addresses)."""
 
-    def __init__(self, lanes, seq_len):
+    def __init__(self, lanes, token_vectors):
         self.lanes = lanes
-        self.instrs, self.consts, self.rom = [], {}, []
+        self.instrs, self.consts, self.rom, self.embedding = [], {}, [], []
         self._const_addr, self._rom_addr = {}, {}
         self.scalars = 0
-        self.vectors = seq_len                      # slots 0..T-1: the input tokens
+        self.vectors = token_vectors               # slots 0..T-1: the input tokens
         self.writer_s, self.writers_v = {}, {}
 
     def _scalar(self):
@@ -248,6 +264,16 @@ class EmitOps:
         dst = self._scalar()
         self.writer_s[dst] = self._emit("dot", deps, dst=dst, vx=x, vy=vy, rom=int(rom))
         return dst
+
+    def embed(self, rows, position):
+        """The token at ``position``'s embedding (its id is in the processor, not here)."""
+        self.embedding = [[int(c) for c in row] for row in rows]
+        out = []
+        for i in range(len(self.embedding[0])):
+            dst = self._scalar()
+            self.writer_s[dst] = self._emit("embed", [], dst=dst, a=position, lane=i)
+            out.append(dst)
+        return out
 
     def max16(self, a, b):
         return self._unit("max16", a, b)
@@ -309,8 +335,8 @@ def allocate(bundles, consts, distance):
     first, last = {}, {}
     for cycle, bundle in enumerate(bundles):
         for ins in bundle.values():
-            for a in ([ins.a, ins.b] if ins.op in BINARY else [ins.a] if ins.op != "dot"
-                      else []):
+            for a in ([ins.a, ins.b] if ins.op in BINARY
+                      else [] if ins.op in ("dot", "embed") else [ins.a]):
                 if a not in consts:
                     last[a] = cycle
             if ins.op not in ("q8", "out"):
@@ -329,7 +355,7 @@ def allocate(bundles, consts, distance):
         heapq.heappush(live, (last.get(value, start), addr))
 
     def remap(ins):
-        fields = {"a": where[ins.a] if ins.op != "dot" else 0,
+        fields = {"a": 0 if ins.op == "dot" else ins.a if ins.op == "embed" else where[ins.a],
                   "b": where[ins.b] if ins.op in BINARY else 0}
         if ins.op not in ("q8", "out"):
             fields["dst"] = where[ins.dst]
@@ -348,12 +374,12 @@ def compile_transformer(q: QuantizedTransformer, *, lanes=None, stages=1) -> Pro
         raise ValueError(f"--lanes must be an integer >= {need} (the longest dot product)")
     if not isinstance(stages, int) or stages < 0:
         raise ValueError(f"--stages must be a non-negative integer, not {stages!r}")
-    ops = EmitOps(lanes, cfg["seq_len"])
+    ops = EmitOps(lanes, 0 if cfg.get("vocab") else cfg["seq_len"])
     logits = forward(ops, q, list(range(cfg["seq_len"])))
     for lane, a in enumerate(logits):
         ops.out(lane, a)
     body = ops.instrs
     used = tuple(op for op in UNIT_OPS if any(i.op == op for i in body))
     bundles, consts, scalars = allocate(schedule(body, stages + 2), ops.consts, stages + 2)
-    return Program(dict(cfg), lanes, stages, bundles, consts, ops.rom, scalars, ops.vectors,
-                   used, issued=len(body))
+    return Program(dict(cfg), lanes, stages, bundles, consts, ops.rom, scalars,
+                   max(ops.vectors, 1), used, issued=len(body), embedding=ops.embedding)

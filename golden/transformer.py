@@ -3,10 +3,11 @@
 Two things live here, both torch-level:
 
 * :class:`TransformerClassifier`, the float model (``torch.nn`` modules) that users train and
-  that :func:`from_torch` reads: an input projection of token features, learned positions
-  or RoPE, pre-norm blocks (RMSNorm or LayerNorm; multi-head self-attention with an
-  optional causal mask; a SiLU-gated or GELU MLP; residual adds), a final norm, mean or
-  last-token pooling and a linear classifier.
+  that :func:`from_torch` reads: an input projection of token features or a token
+  embedding (``vocab``), learned positions or RoPE, pre-norm blocks (RMSNorm or LayerNorm;
+  multi-head self-attention with an optional causal mask; a SiLU-gated or GELU MLP;
+  residual adds), a final norm, and either a classifier (mean or last-token pooling) or an
+  LM head (``head="lm"``: logits at every position).
 * :func:`forward`, the **recipe**: what the hardware computes, written once against an
   *operations* object. :class:`GoldenOps` evaluates it on code arrays through the units'
   goldens (torch casts and arithmetic, the exact dot product, the correctly rounded
@@ -22,6 +23,8 @@ linear layers          FP8 E4M3 activations x E4M3 weights, exact (Kulisch) sum,
 attention matmuls      q.k and p.v: E4M3 operands, exact sum, one rounding to BF16;
                        1/sqrt(d_head) folded into W_q before quantisation
 activations into FP8   BF16 -> E4M3 round to nearest even, saturating (``satfinite``)
+token embedding        BF16 table (the float table rounded to nearest even); an id
+                       beyond ``vocab`` (the payload is wider) reads a row of +0
 residual stream        BF16 adds; learned positions BF16
 RoPE                   on q (after the folded scale) and k: BF16 products with BF16
                        cos/sin constants, one BF16 add/subtract per element
@@ -38,7 +41,7 @@ softmax                BF16 running max (left to right), BF16 x - max, BF16 exp
                        propagates, as 0 x NaN does)
 MLP                    BF16 SiLU/GELU (correctly rounded), BF16 gate product
 pooling                mean: FP32 sequential sum times FP32(1/T), to BF16
-logits                 BF16
+logits                 BF16 (LM head: one row of logits per position)
 =====================  ==========================================================
 """
 
@@ -52,13 +55,15 @@ import torch
 from torch import nn
 
 __all__ = ["TransformerClassifier", "QuantizedTransformer", "from_torch", "forward",
-           "GoldenOps", "ARITH", "with_arith", "golden_logits", "rope_tables", "NORMS", "MLPS", "POOLS", "POSITIONS", "ACT_FORMAT", "Q_FORMAT",
-           "Q_POLICY"]
+           "GoldenOps", "ARITH", "with_arith", "golden_logits", "rope_tables",
+           "token_bits", "embedding_rows", "outputs_per_sequence", "NORMS", "MLPS", "POOLS",
+           "HEADS", "POSITIONS", "ACT_FORMAT", "Q_FORMAT", "Q_POLICY"]
 
 NORMS = ("rmsnorm", "layernorm")
 POSITIONS = ("learned", "rope")
 MLPS = ("swiglu", "gelu")
 POOLS = ("mean", "last")
+HEADS = ("classifier", "lm")
 #: Formats of the recipe: activations/residuals, FP8 operands (and their cast's policy),
 #: statistics.
 ACT_FORMAT, Q_FORMAT, Q_POLICY, STAT_FORMAT = "bf16", "e4m3", "satfinite", "fp32"
@@ -151,24 +156,36 @@ class Block(nn.Module):
 
 
 class TransformerClassifier(nn.Module):
-    """Tokens (batch, seq_len, in_features) -> logits (batch, classes)."""
+    """Tokens -> logits. Tokens: (batch, seq_len, in_features) features, or (batch, seq_len)
+    ids below ``vocab`` when ``vocab`` is given (an ``nn.Embedding``). Logits: (batch,
+    classes) for ``head="classifier"``; (batch, seq_len, classes) for ``head="lm"`` (classes
+    defaults to ``vocab`` there: a language model's next-token logits)."""
 
     def __init__(self, *, in_features=8, seq_len=8, d_model=16, heads=2, blocks=1, hidden=32,
-                 classes=10, norm="rmsnorm", mlp="swiglu", causal=False, pool="mean",
-                 bias=False, eps=1e-5, positions="learned", rope_base=10000.0):
+                 classes=None, norm="rmsnorm", mlp="swiglu", causal=False, pool="mean",
+                 bias=False, eps=1e-5, positions="learned", rope_base=10000.0, vocab=None,
+                 head="classifier"):
         super().__init__()
         for name, value, choices in (("norm", norm, NORMS), ("mlp", mlp, MLPS),
-                                     ("pool", pool, POOLS), ("positions", positions, POSITIONS)):
+                                     ("pool", pool, POOLS), ("positions", positions, POSITIONS),
+                                     ("head", head, HEADS)):
             if value not in choices:
                 raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
         if d_model % heads or (positions == "rope" and (d_model // heads) % 2):
             raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}"
                              + (" (x 2 for RoPE)" if positions == "rope" else ""))
-        self.config = dict(in_features=in_features, seq_len=seq_len, d_model=d_model,
-                           heads=heads, blocks=blocks, hidden=hidden, classes=classes,
-                           norm=norm, mlp=mlp, causal=causal, pool=pool, bias=bias, eps=eps,
-                           positions=positions, rope_base=float(rope_base))
-        self.embed = nn.Linear(in_features, d_model, bias=bias)
+        if vocab is not None and (not isinstance(vocab, int) or vocab < 2):
+            raise ValueError(f"vocab must be an integer >= 2 (or None for token features), "
+                             f"not {vocab!r}")
+        if classes is None:
+            classes = vocab if head == "lm" and vocab else 10
+        self.config = dict(in_features=in_features if vocab is None else 0, seq_len=seq_len,
+                           d_model=d_model, heads=heads, blocks=blocks, hidden=hidden,
+                           classes=classes, norm=norm, mlp=mlp, causal=causal, pool=pool,
+                           bias=bias, eps=eps, positions=positions, rope_base=float(rope_base),
+                           vocab=vocab, head=head)
+        self.embed = (nn.Linear(in_features, d_model, bias=bias) if vocab is None
+                      else nn.Embedding(vocab, d_model))
         rope = float(rope_base) if positions == "rope" else None
         self.pos = nn.Parameter(torch.zeros(seq_len, d_model)) if rope is None else None
         self.blocks = nn.ModuleList(Block(d_model, heads, hidden, norm, mlp, causal, bias, eps,
@@ -181,6 +198,8 @@ class TransformerClassifier(nn.Module):
         for blk in self.blocks:
             h = blk(h)
         h = self.norm(h)
+        if self.config["head"] == "lm":
+            return self.head(h)
         return self.head(h.mean(1) if self.config["pool"] == "mean" else h[:, -1])
 
 
@@ -254,7 +273,13 @@ def from_torch(model) -> QuantizedTransformer:
         vector(prefix + ".b", b if b is not None else torch.zeros(d))
         return None
 
-    linear("embed", model.embed)
+    if cfg.get("vocab"):
+        table = model.embed.weight.detach().float()
+        if not torch.isfinite(table).all():
+            raise ValueError("embed: the embedding table must be finite")
+        vector("embed.table", table)
+    else:
+        linear("embed", model.embed)
     if cfg.get("positions", "learned") == "rope":
         cos, sin = rope_tables(cfg["seq_len"], d // h, cfg["rope_base"])
         vector("rope.cos", torch.from_numpy(cos))
@@ -273,6 +298,24 @@ def from_torch(model) -> QuantizedTransformer:
         linear(f"{p}.mlp.down", blk.mlp.down)
     linear("head", model.head, cols=norm("norm", model.norm))
     return q
+
+
+def token_bits(config):
+    """Width of one token in the input stream: ``in_features`` E4M3 codes, or an id."""
+    vocab = config.get("vocab")
+    return 8 * config["in_features"] if not vocab else max(1, (vocab - 1).bit_length())
+
+
+def embedding_rows(q):
+    """The embedding table padded with +0 rows to every id the token width can carry."""
+    table = np.asarray(q.params["embed.table"], dtype=np.uint64)
+    rows = 1 << token_bits(q.config)
+    return np.concatenate([table, np.zeros((rows - len(table), table.shape[1]), np.uint64)])
+
+
+def outputs_per_sequence(config):
+    """Rows of logits a sequence gives: one (classifier) or one per position (LM head)."""
+    return config["seq_len"] if config.get("head", "classifier") == "lm" else 1
 
 
 # -- the recipe -------------------------------------------------------------------------------
@@ -344,14 +387,16 @@ def _softmax(ops, scores):
 
 
 def forward(ops, q: QuantizedTransformer, tokens):
-    """The recipe: ``tokens`` (``seq_len`` FP8 vectors from ``ops``) -> logits (BF16)."""
+    """The recipe: ``tokens`` (``seq_len`` FP8 vectors, or ids, from ``ops``) -> logits
+    (BF16; with the LM head, position by position)."""
     cfg = q.config
     T, d, H, F = cfg["seq_len"], cfg["d_model"], cfg["heads"], cfg["hidden"]
     dh = d // H
     rope = cfg.get("positions", "learned") == "rope"
     x = []
     for t in range(T):
-        e = _linear(ops, q, "embed", tokens[t], d)
+        e = (ops.embed(embedding_rows(q), tokens[t]) if cfg.get("vocab")
+             else _linear(ops, q, "embed", tokens[t], d))
         x.append(e if rope else [ops.add16(e[i], ops.const16(int(q.params["pos"][t, i])))
                                  for i in range(d)])
     for blk in range(cfg["blocks"]):
@@ -386,6 +431,10 @@ def forward(ops, q: QuantizedTransformer, tokens):
                 hid = [ops.fn("gelu", a) for a in _linear(ops, q, f"{p}.mlp.up", nv, F)]
             y = _linear(ops, q, f"{p}.mlp.down", ops.vec(hid), d)
             x[t] = [ops.add16(a, b) for a, b in zip(x[t], y)]
+    if cfg.get("head", "classifier") == "lm":
+        return [y for t in range(T)
+                for y in _linear(ops, q, "head", ops.vec(_norm(ops, q, "norm", x[t])),
+                                 cfg["classes"])]
     if cfg["pool"] == "mean":
         xs = [_norm(ops, q, "norm", x[t]) for t in range(T)]
         inv_t = ops.const32(_f32_code(1.0 / T))
@@ -434,6 +483,9 @@ class GoldenOps:
         x, w = (np.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, n - v.shape[-1])]) for v in (x, w))
         return dot_exact_fast(Q_FORMAT, x, w, out=ACT_FORMAT)
 
+    def embed(self, rows, ids):
+        return [rows[ids, i] for i in range(rows.shape[1])]
+
     def max16(self, a, b):
         from .softmax import order_key
         return np.where(order_key(ACT_FORMAT, b) > order_key(ACT_FORMAT, a), b, a)
@@ -452,13 +504,19 @@ class GoldenOps:
 
 
 def golden_logits(q: QuantizedTransformer, tokens):
-    """Logit codes (BF16, shape (batch, classes)) of token codes (batch, seq_len,
-    in_features) (E4M3): what the hardware must give, bit for bit."""
+    """Logit codes (BF16, shape (batch, rows, classes); rows: :func:`outputs_per_sequence`)
+    of token codes (batch, seq_len, in_features) (E4M3) or ids (batch, seq_len): what the
+    hardware must give, bit for bit."""
     tokens = np.asarray(tokens, dtype=np.uint64)
     cfg = q.config
-    if tokens.ndim != 3 or tokens.shape[1:] != (cfg["seq_len"], cfg["in_features"]):
-        raise ValueError(f"tokens must have shape (batch, {cfg['seq_len']}, "
-                         f"{cfg['in_features']}), not {tokens.shape}")
+    T = cfg["seq_len"]
+    shape = (T,) if cfg.get("vocab") else (T, cfg["in_features"])
+    if tokens.ndim != 1 + len(shape) or tokens.shape[1:] != shape:
+        raise ValueError(f"tokens must have shape (batch, {', '.join(map(str, shape))}), "
+                         f"not {tokens.shape}")
+    if cfg.get("vocab") and tokens.size and int(tokens.max()) >> token_bits(cfg):
+        raise ValueError(f"token ids must fit the {token_bits(cfg)}-bit input")
     ops = GoldenOps(len(tokens))
-    logits = forward(ops, q, [tokens[:, t, :] for t in range(cfg["seq_len"])])
-    return np.stack(logits, axis=-1)
+    logits = forward(ops, q, [tokens[:, t] for t in range(T)])
+    rows = outputs_per_sequence(cfg)
+    return np.stack(logits, axis=-1).reshape(len(tokens), rows, cfg["classes"])

@@ -6,9 +6,12 @@ converters), each written by the direct Verilog writer with ``stages`` pipeline 
 and instantiated here. Control, memories and streams are plain Amaranth:
 
 * ``i`` (``stream.Signature(in_features * 8)``): one token (FP8 codes, feature ``n`` in bits
-  ``[8n +: 8]``) per transfer; ``seq_len`` tokens make a sequence.
+  ``[8n +: 8]``) per transfer, or with a token embedding one id (``stream.Signature(
+  token_bits)``, the id's embedding row read from the embedding ROM); ``seq_len`` tokens
+  make a sequence.
 * ``o`` (``stream.Signature(classes * 16)``): the BF16 logits of a sequence, logit ``c`` in
-  bits ``[16c +: 16]``, held until taken.
+  bits ``[16c +: 16]``, held until taken; with the LM head ``seq_len`` transfers, one per
+  position, in order.
 
 Pipeline (one program word, a bundle of up to four instructions, per cycle): fetch from the
 program ROM; read the scalar memory (five ports: the operands of the move, BF16 and FP32
@@ -29,6 +32,7 @@ from amaranth.lib.wiring import In, Out
 from ..gen.netlist import check_name
 from ..gen.transformer import (BINARY, SLOT_FIELDS, SLOT_OF, SLOTS, WIDE_INPUT, Program,
                                unit_netlist)
+from ..golden.transformer import token_bits
 from .design import Design
 
 __all__ = ["Processor", "processor_verilog", "unit_designs"]
@@ -56,7 +60,7 @@ class Processor(wiring.Component):
         self.prefix = check_name(prefix, "module prefix")
         self._designs = designs
         cfg = program.config
-        super().__init__({"i": In(stream.Signature(cfg["in_features"] * 8)),
+        super().__init__({"i": In(stream.Signature(token_bits(cfg))),
                           "o": Out(stream.Signature(cfg["classes"] * 16))})
 
     def unit_designs(self):
@@ -69,6 +73,7 @@ class Processor(wiring.Component):
         p = self.program
         cfg = p.config
         T, K, C, L = cfg["seq_len"], p.lanes, cfg["classes"], p.stages
+        R = p.outputs                                    # logit rows per sequence
         depth = len(p.bundles)
 
         m.submodules.prog = prog = Memory(shape=p.word_width, depth=max(depth, 2),
@@ -94,7 +99,8 @@ class Processor(wiring.Component):
         pc = Signal(range(depth + 1), name="pc")
         tok = Signal(range(T + 1), name="tokens_in")
         out_valid = Signal(name="out_valid")
-        out_reg = Signal(C * 16, name="logits")
+        out_reg = Signal(R * C * 16, name="logits")
+        out_row = Signal(range(max(R, 2)), name="out_row")
         m.d.comb += fetch.addr.eq(pc)
         f_valid = Signal(name="fetch_valid")
         m.d.sync += f_valid.eq(running)
@@ -130,6 +136,23 @@ class Processor(wiring.Component):
                      rw.addr.eq(fields[("dot", "vy")])]
         vy = Signal(K * 8, name="vy_data")
         m.d.comb += vy.eq(Mux(stage[("dot", "rom")], rw.data, rv_y.data))
+        ids = []
+        if p.embedding:
+            # token ids, one register per position; the embedding ROM row of id[a], its
+            # element `lane` through the units' latency
+            ids = [Signal(token_bits(cfg), name=f"id{t}") for t in range(T)]
+            d = len(p.embedding[0])
+            m.submodules.erom = erom = Memory(
+                shape=16 * d, depth=len(p.embedding),
+                init=[sum(int(c) << (16 * j) for j, c in enumerate(row))
+                      for row in p.embedding])
+            er = erom.read_port()
+            with m.Switch(fields[("move", "a")]):
+                for t in range(T):
+                    with m.Case(t):
+                        m.d.comb += er.addr.eq(ids[t])
+            element = Signal(16, name="embed_element")
+            m.d.comb += element.eq(er.data.word_select(stage[("move", "lane")], 16))
 
         # the units, each on its slot's operands
         results = {slot: {} for slot in SLOTS}
@@ -163,6 +186,8 @@ class Processor(wiring.Component):
                              o_valid_out=Signal(name=f"valid_{op}"))
             m.submodules[f"u_{op}"] = Instance(design.top, **ports)
             results[slot][op] = y
+        if ids:
+            results["move"]["embed"] = delay(element, L, "embed")
 
         # write-back, `stages` cycles later: one scalar per slot, one vector lane, one logit
         wb = {key: delay(sig, L, f"w_{key[0]}_{key[1]}") for key, sig in stage.items()}
@@ -185,8 +210,14 @@ class Processor(wiring.Component):
                 n_in = cfg["in_features"]
                 m.d.comb += self.i.ready.eq(~busy & (tok < T))
                 with m.If(self.i.valid & self.i.ready):
-                    m.d.comb += [wv.addr.eq(tok), wv.data.eq(self.i.payload),
-                                 wv.en.eq((1 << n_in) - 1)]
+                    if ids:
+                        with m.Switch(tok):
+                            for t in range(T):
+                                with m.Case(t):
+                                    m.d.sync += ids[t].eq(self.i.payload)
+                    else:
+                        m.d.comb += [wv.addr.eq(tok), wv.data.eq(self.i.payload),
+                                     wv.en.eq((1 << n_in) - 1)]
                     m.d.sync += tok.eq(tok + 1)
                 with m.Elif(op == q8):
                     m.d.comb += [wv.addr.eq(wb[(slot, "dst")]),
@@ -194,14 +225,18 @@ class Processor(wiring.Component):
                                  wv.en.eq(1 << wb[(slot, "lane")])]
                 with m.If(op == out):
                     with m.Switch(wb[(slot, "dst")]):
-                        for c in range(C):
+                        for c in range(R * C):
                             with m.Case(c):
                                 m.d.sync += out_reg[16 * c:16 * c + 16].eq(moved)
         with m.If(wb[("", "done")]):
             m.d.sync += [out_valid.eq(1), busy.eq(0)]
-        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_reg)]
+        m.d.comb += [self.o.valid.eq(out_valid),
+                     self.o.payload.eq(out_reg.word_select(out_row, C * 16))]
         with m.If(self.o.valid & self.o.ready):
-            m.d.sync += out_valid.eq(0)
+            with m.If(out_row == R - 1):
+                m.d.sync += [out_valid.eq(0), out_row.eq(0)]
+            with m.Else():
+                m.d.sync += out_row.eq(out_row + 1)
         return m
 
 

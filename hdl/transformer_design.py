@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..gen.transformer import compile_transformer
-from ..golden.transformer import QuantizedTransformer
+from ..golden.transformer import QuantizedTransformer, token_bits
 from .atomic import read_json, write_directory
 from .processor import processor_verilog, unit_designs
 
@@ -29,13 +29,22 @@ def transformer_report(program, designs, *, top):
              for op, d in designs.items()}
     mem = {"program_rom_bits": fig["program_words"] * fig["word_bits"],
            "weight_rom_bits": len(program.rom) * program.lanes * 8,
+           "embedding_rom_bits": len(program.embedding) * cfg["d_model"] * 16
+                                 if program.embedding else 0,
            "scalar_ram_bits": program.scalars * 32,
            "vector_ram_bits": program.vectors * program.lanes * 8}
     stages = program.stages
     staged = sum(w for _, name, w in program.fields()
                  if name in ("op", "dst", "lane", "neg", "rom", "done"))
-    control = (staged * (1 + stages) + 16 * stages + cfg["classes"] * 16
-               + 2 * len(program.bundles).bit_length() + 8)
+    tb = token_bits(cfg)
+    control = (staged * (1 + stages) + 16 * stages + cfg["classes"] * 16 * program.outputs
+               + 2 * len(program.bundles).bit_length() + 8
+               + (cfg["seq_len"] * tb + 16 * stages if program.embedding else 0))
+    token = (f"one token id ({tb} bits; ids >= {cfg['vocab']} read +0 rows)"
+             if program.embedding else
+             f"one token, feature n at [8n +: 8], E4M3")
+    rows = (f"; {program.outputs} transfers per sequence (LM head: one per position)"
+            if program.outputs > 1 else "")
     unit_regs = sum(d.verilog.count("\n  reg ") for d in designs.values())
     return {
         "top": top, "verilog": f"{top}.v", "unit": "transformer", "form": "neuron processor",
@@ -43,17 +52,17 @@ def transformer_report(program, designs, *, top):
         "neurons": sum(u["neurons"] for u in units.values()),
         "synapses": sum(u["synapses"] for u in units.values()),
         "depth": max(u["depth"] for u in units.values()), "units": units,
-        **fig, **mem, "rom_bits": mem["program_rom_bits"] + mem["weight_rom_bits"],
+        **fig, **mem, "rom_bits": (mem["program_rom_bits"] + mem["weight_rom_bits"]
+                                   + mem["embedding_rom_bits"]),
         "register_bits": {"unit_pipelines": unit_regs, "control": control,
                           "total": unit_regs + control},
         "latency_cycles": fig["cycles_per_sequence"] - cfg["seq_len"],
-        "interface": (f"amaranth.lib.stream: i (valid/ready/payload {cfg['in_features'] * 8} "
-                      f"bits: one token, feature n at [8n +: 8], E4M3), o (valid/ready/payload "
-                      f"{cfg['classes'] * 16} bits: logit c at [16c +: 16], BF16); "
-                      f"{cfg['seq_len']} tokens per sequence"),
+        "interface": (f"amaranth.lib.stream: i (valid/ready/payload {tb} bits: {token}), "
+                      f"o (valid/ready/payload {cfg['classes'] * 16} bits: logit c at "
+                      f"[16c +: 16], BF16); {cfg['seq_len']} tokens per sequence{rows}"),
         "ports": {"clk": {"dir": "in", "width": 1}, "rst": {"dir": "in", "width": 1},
                   "i__valid": {"dir": "in", "width": 1}, "i__ready": {"dir": "out", "width": 1},
-                  "i__payload": {"dir": "in", "width": cfg["in_features"] * 8},
+                  "i__payload": {"dir": "in", "width": tb},
                   "o__valid": {"dir": "out", "width": 1}, "o__ready": {"dir": "in", "width": 1},
                   "o__payload": {"dir": "out", "width": cfg["classes"] * 16}},
     }
@@ -75,7 +84,8 @@ def _markdown(report):
              f"{report['register_bits']['unit_pipelines']:,}, control "
              f"{report['register_bits']['control']:,})",
              f"- ROM {report['rom_bits']:,} bits (program {report['program_rom_bits']:,}, "
-             f"weights {report['weight_rom_bits']:,}); RAM scalars "
+             f"weights {report['weight_rom_bits']:,}, embedding "
+             f"{report['embedding_rom_bits']:,}); RAM scalars "
              f"{report['scalar_ram_bits']:,} bits, vectors {report['vector_ram_bits']:,} bits",
              f"- interface: {report['interface']}", "", "| unit | neurons | synapses | depth |",
              "|---|---:|---:|---:|"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..golden.transformer import QuantizedTransformer, golden_logits
+from ..golden.transformer import (QuantizedTransformer, golden_logits, outputs_per_sequence,
+                                  token_bits)
 from .check import assert_bit_exact
 from .stream_runner import run_stream
 
@@ -27,8 +28,13 @@ BUILD_ARGS = {"quick": ["-CFLAGS", "-O0"],
 
 def token_sequences(config, count, seed=0):
     """``count`` seeded sequences of E4M3 codes, shape (count, seq_len, in_features): a third
-    any code (NaN and +-448 included), a third small magnitudes, a third pixel-like ``k/16``."""
+    any code (NaN and +-448 included), a third small magnitudes, a third pixel-like ``k/16``.
+    With a token embedding: ids (count, seq_len), any value the input's width carries (ids
+    beyond the vocabulary included)."""
     rng = np.random.default_rng(seed)
+    if config.get("vocab"):
+        return rng.integers(0, 1 << token_bits(config),
+                            (count, config["seq_len"])).astype(np.uint64)
     shape = (count, config["seq_len"], config["in_features"])
     full = rng.integers(0, 256, shape)
     small = rng.integers(0, 0x40, shape) | (rng.integers(0, 2, shape) << 7)
@@ -40,25 +46,27 @@ def token_sequences(config, count, seed=0):
 
 
 def run_sequences(verilog, top, config, tokens, *, simulator, seed=0, ready_prob=0.7,
-                  idle_prob=0.2, build_root="build/sim", build="quick"):
-    """Logit codes (count, classes) the Verilog gives for ``tokens``, and the run result."""
+                  idle_prob=0.2, build_root="build/sim", build="quick", shards=1):
+    """Logit codes (count, rows, classes) the Verilog gives for ``tokens``, and the run
+    result (``shards``: simulator processes sharing the sequences)."""
     from pathlib import Path
     if simulator not in TRANSFORMER_SIMS:
         raise ValueError(f"a transformer design runs on icarus or verilator, not {simulator} "
                          f"(use --sim verilator)")
     tokens = np.asarray(tokens, dtype=np.uint64)
-    T, C = config["seq_len"], config["classes"]
-    payloads = [sum(int(c) << (8 * i) for i, c in enumerate(tok))
+    T, C, R = config["seq_len"], config["classes"], outputs_per_sequence(config)
+    payloads = [int(tok) if config.get("vocab") else
+                sum(int(c) << (8 * i) for i, c in enumerate(tok))
                 for seq in tokens for tok in seq]
-    result = run_stream(verilog=verilog, top=top, in_width=config["in_features"] * 8,
+    result = run_stream(verilog=verilog, top=top, in_width=token_bits(config),
                         out_width=C * 16, payloads=payloads, simulator=simulator, seed=seed,
                         ready_prob=ready_prob, idle_prob=idle_prob,
                         max_cycles=len(tokens) * 40 * T * 1000,
                         build_args=BUILD_ARGS[build] if simulator == "verilator" else [],
-                        per_output=T, build_root=Path(build_root))
+                        sequence=(T, R), shards=shards, build_root=Path(build_root))
     logits = np.array([[(int(o) >> (16 * c)) & 0xFFFF for c in range(C)]
                        for o in result.outputs], dtype=np.uint64)
-    return logits, result
+    return logits.reshape(len(tokens), R, C), result
 
 
 def check_sequences(q: QuantizedTransformer, verilog, top, tokens, *, simulator, seed=0,
@@ -70,12 +78,15 @@ def check_sequences(q: QuantizedTransformer, verilog, top, tokens, *, simulator,
                                 **kw)
     if expected is None:
         expected = golden_logits(q, tokens)
-    inputs = {"sequence": np.arange(len(tokens), dtype=np.uint64)}
-    C = q.config["classes"]
+    count, R, C = got.shape
+    inputs = {"sequence": np.repeat(np.arange(count, dtype=np.uint64), R),
+              "position": np.tile(np.arange(R, dtype=np.uint64), count)}
+    got, expected = got.reshape(-1, C), np.asarray(expected).reshape(-1, C)
     assert_bit_exact(inputs, {f"logit{c}": got[:, c] for c in range(C)},
                      {f"logit{c}": expected[:, c] for c in range(C)},
                      context=f"{top} on {simulator}",
-                     widths={"sequence": 16, **{f"logit{c}": 16 for c in range(C)}})
+                     widths={"sequence": 16, "position": 8,
+                             **{f"logit{c}": 16 for c in range(C)}})
     return result
 
 
@@ -83,7 +94,7 @@ def interpret(program, tokens):
     """Run a compiled program bundle by bundle on code arrays (the units' goldens, one entry
     per sequence), each result visible ``distance`` cycles after its issue as in the
     hardware: checks addressing, schedule and address reuse without a Verilog simulator.
-    Returns logit codes (count, classes)."""
+    Returns logit codes (count, rows, classes)."""
     from ..golden.transformer import GoldenOps
     tokens = np.asarray(tokens, dtype=np.uint64)
     B, K = len(tokens), program.lanes
@@ -92,9 +103,13 @@ def interpret(program, tokens):
     for addr, code in program.consts.items():
         S[addr] = code
     V = np.zeros((program.vectors, B, K), dtype=np.uint64)
-    V[:tokens.shape[1], :, :tokens.shape[2]] = tokens.transpose(1, 0, 2)
+    if program.embedding:
+        table = np.asarray(program.embedding, dtype=np.uint64)
+    else:
+        V[:tokens.shape[1], :, :tokens.shape[2]] = tokens.transpose(1, 0, 2)
     rom = np.asarray(program.rom, dtype=np.uint64)
-    out = np.zeros((B, program.config["classes"]), dtype=np.uint64)
+    C = program.config["classes"]
+    out = np.zeros((B, program.outputs * C), dtype=np.uint64)
     sign16, sign32 = np.uint64(1 << 15), np.uint64(1 << 31)
     unary = {"widen": ops.widen, "narrow": ops.narrow}
     binary = {"add16": ops.add16, "mul16": ops.mul16, "max16": ops.max16,
@@ -114,6 +129,8 @@ def interpret(program, tokens):
             elif ins.op == "out":
                 out[:, ins.dst] = S[ins.a]
                 continue
+            elif ins.op == "embed":
+                y = table[tokens[:, ins.a], ins.lane]
             elif ins.op in binary:
                 b = S[ins.b] ^ ((sign32 if ins.op == "add32" else sign16) if ins.neg else 0)
                 y = binary[ins.op](S[ins.a], b)
@@ -123,4 +140,4 @@ def interpret(program, tokens):
                 y = ops.fn(ins.op, S[ins.a])
             pending.append((cycle + program.distance, S, ins.dst, y))
         pending.sort(key=lambda p: p[0])
-    return out
+    return out.reshape(B, program.outputs, C)

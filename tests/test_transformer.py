@@ -6,15 +6,18 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from spikegate.gen.transformer import BINARY, compile_transformer  # noqa: E402
+from spikegate.gen.transformer import BINARY, MEMORY_OPS, compile_transformer  # noqa: E402
 from spikegate.golden.dot import dot_exact, dot_exact_fast  # noqa: E402
-from spikegate.golden.transformer import (TransformerClassifier, from_torch,  # noqa: E402
-                                          golden_logits)
+from spikegate.golden.transformer import (QuantizedTransformer,  # noqa: E402
+                                          TransformerClassifier, from_torch, golden_logits)
 from spikegate.sim.transformer_run import interpret, token_sequences  # noqa: E402
 
 SMALL = dict(in_features=8, seq_len=8, d_model=8, heads=2, blocks=1, hidden=16)
 VARIANT = dict(SMALL, norm="layernorm", mlp="gelu", causal=True, bias=True, pool="last",
                blocks=2, positions="rope")
+#: A causal language model: token embedding (12 ids, 4-bit input), LM head at every position.
+LM = dict(seq_len=8, d_model=8, heads=2, blocks=1, hidden=16, vocab=12, head="lm",
+          causal=True)
 
 
 def _model(**cfg):
@@ -45,24 +48,43 @@ def test_fast_dot_golden_matches_exact():
             assert np.array_equal(a, b), (n, out, _first(b, a))
 
 
-CONFIGS = pytest.mark.parametrize("cfg", [SMALL, VARIANT],
-                                  ids=["rmsnorm-swiglu", "layernorm-gelu-causal-rope"])
+CONFIGS = pytest.mark.parametrize("cfg", [SMALL, VARIANT, LM],
+                                  ids=["rmsnorm-swiglu", "layernorm-gelu-causal-rope",
+                                       "embedding-lm-head"])
 
 
 @CONFIGS
 def test_golden_follows_the_float_model(cfg):
     """The recipe computes the float model's function: E4M3 weights and BF16 steps keep
-    every logit within a fifth of the largest (a wrong rotation, mask or fold would not)."""
+    every logit within a fifth of the largest (a wrong rotation, mask, fold or embedding
+    row would not)."""
     m = _model(**cfg)
+    rng = np.random.default_rng(0)
     with torch.no_grad():
         if m.pos is not None:
             m.pos.normal_(0, 0.5)
-    x = torch.from_numpy(np.random.default_rng(0).integers(0, 17, (64, 8, 8)) / 16).float()
+    if cfg.get("vocab"):
+        codes = rng.integers(0, cfg["vocab"], (64, 8)).astype(np.uint64)
+        x = torch.from_numpy(codes.astype(np.int64))
+    else:
+        x = torch.from_numpy(rng.integers(0, 17, (64, 8, 8)) / 16).float()
+        codes = x.to(torch.float8_e4m3fn).view(torch.uint8).numpy().astype(np.uint64)
     with torch.no_grad():
         ref = m(x).numpy()
-    codes = x.to(torch.float8_e4m3fn).view(torch.uint8).numpy().astype(np.uint64)
     got = (golden_logits(from_torch(m), codes).astype(np.uint32) << 16).view(np.float32)
+    got = got.reshape(ref.shape)
     assert np.abs(got - ref).max() <= 0.2 * np.abs(ref).max(), (got[0], ref[0])
+
+
+def test_embedding_ids_beyond_the_vocabulary_read_zero_rows():
+    """A 4-bit id input carries 16 ids for 12 rows: ids 12..15 embed as +0 vectors."""
+    q = from_torch(_model(**LM))
+    table = np.concatenate([q.params["embed.table"], np.zeros((4, 8), np.uint64)])
+    zero = QuantizedTransformer(dict(q.config, vocab=16), dict(q.params, **{"embed.table": table}))
+    ids = np.array([[12, 3, 15, 0, 13, 1, 14, 2]], dtype=np.uint64)
+    assert np.array_equal(golden_logits(q, ids), golden_logits(zero, ids))
+    with pytest.raises(ValueError, match="4-bit"):
+        golden_logits(q, ids + 4)
 
 
 @CONFIGS
@@ -87,7 +109,7 @@ def test_schedule_and_allocation(small):
         if ins.op == "q8":
             assert (ins.dst, ins.lane) not in wrote_v
             wrote_v[(ins.dst, ins.lane)] = cycle
-        elif ins.op != "out":
+        elif ins.op not in MEMORY_OPS or ins.op == "embed":
             assert ins.dst not in prog.consts
             writes_s.setdefault(ins.dst, []).append(cycle)
     for cycle, ins in body:
@@ -96,7 +118,8 @@ def test_schedule_and_allocation(small):
             assert all(cycle - c >= prog.distance for (v, _), c in wrote_v.items()
                        if v in slots), ins
             continue
-        for a in ([ins.a, ins.b] if ins.op in BINARY else [ins.a]):
+        for a in ([ins.a, ins.b] if ins.op in BINARY else [] if ins.op == "embed"
+                  else [ins.a]):
             assert a in prog.consts or any(cycle - c >= prog.distance for c in writes_s[a]), \
                 (ins, cycle)
 
@@ -112,6 +135,10 @@ def test_bad_models_get_one_line_errors():
         from_torch(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="unknown norm"):
         TransformerClassifier(norm="batchnorm")
+    with pytest.raises(ValueError, match="unknown head"):
+        TransformerClassifier(head="decoder")
+    with pytest.raises(ValueError, match="vocab"):
+        TransformerClassifier(vocab=1)
     m = _model(**SMALL)
     with torch.no_grad():
         m.head.weight[0, 0] = 1000.0
