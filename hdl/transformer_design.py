@@ -42,7 +42,7 @@ def transformer_report(program, designs, *, top):
                + (cfg["seq_len"] * tb + 16 * stages if program.embedding else 0))
     token = (f"one token id ({tb} bits; ids >= {cfg['vocab']} read +0 rows)"
              if program.embedding else
-             f"one token, feature n at [8n +: 8], E4M3")
+             "one token, feature n at [8n +: 8], E4M3")
     rows = (f"; {program.outputs} transfers per sequence (LM head: one per position)"
             if program.outputs > 1 else "")
     unit_regs = sum(d.verilog.count("\n  reg ") for d in designs.values())

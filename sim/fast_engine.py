@@ -966,7 +966,6 @@ def exhaustive_check(netlist: Netlist, golden, *, device=None, chunk=None, start
     table = call_golden(0, space).contiguous() if bits <= TABLE_BITS else None
     kind = dev.type
     counts, firsts = [], []
-    pos, end = start, start + total if table is not None else None
     done = 0
     if eng.backend == "triton":
         if table is not None:

@@ -22,7 +22,7 @@ from .cocotb_runner import (SimulationError, build_simulation, from_rows, locked
                             run_testbench)
 from .toolchain import check_simulator
 
-__all__ = ["run_stream", "StreamResult"]
+__all__ = ["run_stream", "StreamResult", "pack_payloads", "unpack_payloads"]
 
 TESTBENCH_MODULE = "spikegate.cocotb_tests.stream_tb"
 _TB_FILE = Path(__file__).resolve().parent.parent / "cocotb_tests" / "stream_tb.py"
@@ -111,3 +111,15 @@ def _run_part(payloads, simulator, top, build_dir, run_dir, seed, *, in_width, o
         bad = int(np.flatnonzero(xz.any(axis=1))[0])
         raise SimulationError(f"{top} on {simulator}: output #{bad} of a part has X/Z bits")
     return [int(v) for v in out], stats["cycles"]
+
+
+def pack_payloads(rows, width):
+    """Stream payloads (ints) of rows of codes, element ``i`` at bits ``[width*i +: width]``."""
+    return [sum(int(c) << (width * i) for i, c in enumerate(r)) for r in rows]
+
+
+def unpack_payloads(payloads, count, width):
+    """The inverse of :func:`pack_payloads`: ``(len(payloads), count)`` codes."""
+    mask = (1 << width) - 1
+    return np.array([[(int(p) >> (width * i)) & mask for i in range(count)] for p in payloads],
+                    dtype=np.uint64)

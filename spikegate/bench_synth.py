@@ -74,8 +74,8 @@ def add_synth_bench_arguments(parser):
 def _one(unit, variant, fmt, targets, seeds, quiet, pipelined=0):
     from .commands import Progress
     from .hdl.design import Design
-    from .report import fusesoc_core, report_markdown
-    from .synth import synth_directory
+    from .hdl.report import fusesoc_core, report_markdown
+    from .sim.synth import synth_directory
     from .sim.units import build_unit
     netlist = build_unit(unit, fmt=fmt, policy="torch", variant=variant)
     design = Design(netlist)
@@ -104,7 +104,7 @@ def _one(unit, variant, fmt, targets, seeds, quiet, pipelined=0):
 def _attach_baselines(rows):
     """Give every variant's row the baseline figures (and ratios) of its unit's default row,
     so the baseline is synthesized once per unit."""
-    from .synth import ratios
+    from .sim.synth import ratios
     base = {(r["unit"], t): s["baseline"] for r in rows if r["variant"] == "default"
             for t, s in r["synth"].items() if s.get("baseline")}
     for r in rows:
@@ -156,7 +156,7 @@ def _verdict(ratio_luts, ratio_fmax):
 
 
 def _markdown(rows, seeds, command):
-    from .synth import DEVICES
+    from .sim.synth import DEVICES
     tools = ", ".join(f"{k} {v}" for k, v in sorted(
         {k: v for r in rows for s in r["synth"].values() for k, v in s["tools"].items()}.items()))
     fmt = rows[0]["format"]

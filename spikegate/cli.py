@@ -61,8 +61,8 @@ def cmd_generate(args):
                          bounds=_bounds(args))
     design = Design(netlist, stages=args.stages, backend=args.backend)
     report = design.report()
-    from .inspect import analyze
-    from .report import fusesoc_core, report_markdown
+    from .hdl.inspect import analyze
+    from .hdl.report import fusesoc_core, report_markdown
     path = design.write(args.output, force=args.force, extra_files={
         "report.md": report_markdown(report, analyze(netlist, args.stages)),
         f"{design.top}.core": fusesoc_core(report)})

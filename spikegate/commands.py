@@ -117,7 +117,7 @@ def _synth_table(top, results):
 
 
 def cmd_synth(args):
-    from .synth import synth_directory
+    from .sim.synth import synth_directory
     quiet = args.quiet or args.json
     progress = Progress(enabled=not quiet)
     targets = args.target or ["ice40"]
@@ -128,7 +128,7 @@ def cmd_synth(args):
     if args.json:
         print(json.dumps(results, sort_keys=True))
     elif not args.quiet:
-        from .report import load_report
+        from .hdl.report import load_report
         print(_synth_table(load_report(args.directory)["top"], results))
         print(f"added synth.{{{','.join(results)}}} to {Path(args.directory) / 'report.json'}; "
               f"tool files in {Path(args.directory) / 'synth'}")
@@ -138,7 +138,7 @@ def cmd_synth(args):
 # --------------------------------------------------------------------------- inspect
 
 def cmd_inspect(args):
-    from .inspect import format_text, inspect_directory
+    from .hdl.inspect import format_text, inspect_directory
     schematic = {"auto": None, "yes": True, "no": False}[args.schematic]
     infos, written = inspect_directory(args.directory, plots=not args.no_plots,
                                        schematic=schematic)
@@ -153,7 +153,7 @@ def cmd_inspect(args):
 
 def add_parsers(sub):
     """Register ``synth`` and ``inspect`` on the CLI's subparsers."""
-    from .synth import FLOWS, TARGETS
+    from .sim.synth import FLOWS, TARGETS
     syn = sub.add_parser(
         "synth", help="Yosys + nextpnr: LUTs, FFs, carry cells, depth, Fmax vs a baseline",
         description="Synthesize a generated design with Yosys and place-and-route it with "

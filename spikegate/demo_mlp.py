@@ -8,7 +8,7 @@
    once to E4M3 + the FP8 ReLU unit; output layer = exact dot products rounded once to FP32.
 4. Generated as a time-multiplexed stream design (one exact multiply-accumulate lane per
    layer, weights in ROM, valid/ready streams) into ``build/demo/mlp``
-   (:func:`~spikegate.stream_design.write_stream_design`: Verilog, report, layers.json).
+   (:func:`~spikegate.hdl.stream_design.write_stream_design`: Verilog, report, layers.json).
 5. Every test image streamed through the Verilog on Verilator (cocotb, random backpressure);
    every logit compared bit for bit with the torch FP8 reference model (and with the exact
    torch-free golden); accuracy printed.
@@ -64,9 +64,11 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
 
     from .golden.dot import decode_out
     from .hdl.model import from_torch, quantize, reference, torch_reference
-    from .report import write_report_files
+    from .hdl.report import write_report_files
     from .sim.stream_runner import run_stream
-    from .stream_design import BUILD_ARGS, pack_payloads, unpack_payloads, write_stream_design
+    from .hdl.stream_design import write_stream_design
+    from .sim.stream_check import BUILD_ARGS
+    from .sim.stream_runner import pack_payloads, unpack_payloads
 
     t_start = time.perf_counter()
     x_train, x_test, y_train, y_test = digits_split()

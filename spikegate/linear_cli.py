@@ -4,7 +4,7 @@
 ``--weights``). ``linear --in N --out M``: fully spatial (all ``M`` outputs unrolled) unless
 ``--lanes P`` (``P`` dot-product lanes) or ``--mac K`` (one exact multiply-accumulate lane,
 ``K`` inputs per cycle) asks for a time-multiplexed stream form
-(:mod:`spikegate.stream_design`, weights in ROM). Weights
+(:mod:`spikegate.hdl.stream_design`, weights in ROM). Weights
 come from ``--weights FILE.npy`` (an ``(M, N)`` array of FP8 codes) or are drawn finite and
 seeded (``--seed``); the spatial form takes them as constants only with ``--const-weights``
 (else as ports). ``report.json`` has the FP8 units' keys plus ``accum``, ``order``,
@@ -115,7 +115,7 @@ def generate_mlp(args):
     ReLU as a time-multiplexed design (one exact MAC lane per layer by default)."""
     _check_out_format(args)
     from .hdl.model import from_torch
-    from .stream_design import write_stream_design
+    from .hdl.stream_design import write_stream_design
     if not args.model:
         raise ValueError("generate mlp needs --model FILE (a torch.save'd nn.Sequential of "
                          "Linear and ReLU)")
@@ -143,8 +143,8 @@ def generate_linear(args):
     _check_out_format(args)
     from .gen.dot import build_dot, build_linear
     from .hdl.design import Design
-    from .inspect import analyze
-    from .report import fusesoc_core, report_markdown
+    from .hdl.inspect import analyze
+    from .hdl.report import fusesoc_core, report_markdown
     n = args.in_features
     if n is None:
         raise ValueError(f"generate {args.unit} needs --in N (in_features)")
@@ -164,7 +164,7 @@ def generate_linear(args):
     if args.lanes or args.mac:
         from .gen.dot import resolve_modes
         from .hdl.model import Fp8Layer
-        from .stream_design import write_stream_design
+        from .hdl.stream_design import write_stream_design
         outf = resolve_modes(args.format, args.accum, args.out_format, args.order,
                               args.policy)[2]
         if args.relu and not outf.is_fp8:

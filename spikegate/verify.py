@@ -9,7 +9,7 @@ Three kinds of design directory, one command:
   cancellation, subnormal products, NaN/inf, zero rows; :mod:`spikegate.sim.linear_regress`),
   the constant weights from ``weights.json``, golden per accumulation mode;
 * time-multiplexed layers and MLPs (``layers.json``): the same vectors streamed through the
-  Verilog with idle cycles and backpressure (:mod:`spikegate.stream_design`).
+  Verilog with idle cycles and backpressure (:mod:`spikegate.sim.stream_check`).
 
 Every mismatch report names the first mismatching inputs, got and expected, in hex.
 """
@@ -61,7 +61,7 @@ def _run(args, progress):
     """Run the regression; returns ``(top, vectors, seconds, waves)``; raises
     MismatchError on a mismatch."""
     from .commands import newest_waves
-    from .report import load_design, load_report
+    from .hdl.report import load_design, load_report
     from .sim.run import verify
     report = load_report(args.directory)
     if report.get("unit") == "transformer":
@@ -71,7 +71,7 @@ def _run(args, progress):
                                             sequences=args.vectors, seed=args.seed)
         return report["top"], count, seconds, None
     if report.get("form") == "time-multiplexed":
-        from .stream_design import verify_stream_design
+        from .sim.stream_check import verify_stream_design
         count = args.vectors or DEFAULT_LAYER_VECTORS
         if args.waves:
             progress.log("--waves: streamed designs run without a waveform dump")
@@ -115,7 +115,7 @@ def _first_lines(result):
 
 def _exhaustive(args, progress):
     """``verify --exhaustive``: the whole input space (or ``--range``) on the fast engine."""
-    from .report import load_design, load_report
+    from .hdl.report import load_design, load_report
     from .sim.distributed import in_torchrun, spawn_sweep, sweep_rank
     from .sim.exhaustive import exhaustive_sweep, record_sweep
     report = load_report(args.directory)
@@ -179,7 +179,7 @@ def cmd_verify(args):
         return _exhaustive(args, Progress(enabled=not (args.quiet or args.json)))
     if args.vectors is not None and args.vectors < 1:
         raise ValueError(f"--vectors must be at least 1, not {args.vectors}")
-    from .report import load_report
+    from .hdl.report import load_report
     progress = Progress(enabled=not (args.quiet or args.json))
     top = load_report(args.directory)["top"]
     try:

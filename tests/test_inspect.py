@@ -8,7 +8,7 @@ import pytest
 from spikegate.cli import main
 from spikegate.gen.catalog import build_block
 from spikegate.hdl.design import Design
-from spikegate.inspect import SCHEMATIC_LIMIT, analyze, format_text, schematic_svg
+from spikegate.hdl.inspect import SCHEMATIC_LIMIT, analyze, format_text, schematic_svg
 from spikegate.sim.units import build_unit
 
 

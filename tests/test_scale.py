@@ -3,7 +3,7 @@
 The output-cone analysis once kept a set of nets per neuron (about 230 KB a neuron on a
 fp32 dot product): ``generate linear --in 64 --accum fp32`` ran out of memory. These tests
 check the cones against a plain per-output traversal on small netlists, and the memory
-that :func:`spikegate.inspect.analyze` plus ``report.md`` take on a netlist of a few hundred
+that :func:`spikegate.hdl.inspect.analyze` plus ``report.md`` take on a netlist of a few hundred
 thousand neurons whose cones are wide (every output reaches most of the netlist), measured
 in a child process that also has an address-space limit, so a regression fails instead of
 exhausting the machine.
@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 
 from spikegate.gen.netlist import CONST0, CONST1, Netlist, Neuron
-from spikegate.inspect import bit_key, index_ranges, top_block, analyze
+from spikegate.hdl.inspect import bit_key, index_ranges, top_block, analyze
 
 
 def layered_netlist(width, layers, *, outputs=None):
@@ -106,8 +106,8 @@ _CHILD = textwrap.dedent("""
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sys.path.insert(0, sys.argv[1])
     from test_scale import layered_netlist
-    from spikegate.inspect import analyze, format_text
-    from spikegate.report import report_markdown
+    from spikegate.hdl.inspect import analyze, format_text
+    from spikegate.hdl.report import report_markdown
     netlist = layered_netlist(int(sys.argv[2]), int(sys.argv[3]), outputs=100)
     report = {"top": "layered", "unit": "layered", "neurons": len(netlist.neurons),
               "synapses": 0, "depth": 0, "max_fanin": 0, "max_weight": 0,

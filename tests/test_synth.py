@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from spikegate import synth
+from spikegate.sim import synth
 from spikegate.cli import main
 from spikegate.gen.catalog import CATALOG
 from spikegate.golden.torch_ref import golden_add, golden_mul

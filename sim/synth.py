@@ -47,7 +47,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from .sim.toolchain import ToolNotFoundError
+from .toolchain import ToolNotFoundError
 
 __all__ = ["TARGETS", "FLOWS", "VARIANTS", "DEVICES", "ratios", "synth_directory", "synth_verilog", "find_tool",
            "wrapper_verilog", "logic_depth", "ToolNotFoundError", "SynthError"]
@@ -428,8 +428,8 @@ def synth_directory(directory, targets, *, flow="auto", baseline=True, seeds=(1,
 
     Returns ``{target: figures}`` (the same dicts as ``report["synth"][target]``).
     """
-    from .hdl.baseline import BaselineUnavailable, baseline_verilog
-    from .report import load_report, write_report_files
+    from ..hdl.baseline import BaselineUnavailable, baseline_verilog
+    from ..hdl.report import load_report, write_report_files
 
     if flow not in FLOWS:
         raise ValueError(f"unknown flow {flow!r}: choose one of {', '.join(FLOWS)}")

@@ -3,7 +3,7 @@
 ``report.json`` (written by :meth:`spikegate.hdl.design.Design.write`, extended by
 ``spikegate synth``) is the machine-readable record; its schema is documented in the
 README ("report.json schema"). ``report.md`` renders the same figures for people, plus the
-per-stage and per-block tables of :mod:`spikegate.inspect`; ``synth`` re-renders it.
+per-stage and per-block tables of :mod:`spikegate.hdl.inspect`; ``synth`` re-renders it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import __version__
-from .hdl.atomic import read_json, write_file
+from .. import __version__
+from .atomic import read_json, write_file
 
 __all__ = ["load_report", "load_design", "write_report_files", "report_markdown", "fusesoc_core",
            "generate_command", "SCHEMA_VERSION"]
@@ -28,8 +28,8 @@ def load_report(directory) -> dict:
 
 def load_design(directory, *, check_verilog=True):
     """A spatial design directory written by ``generate``: ``(Design, Verilog path)``."""
-    from .gen.netlist import Netlist
-    from .hdl.design import Design
+    from ..gen.netlist import Netlist
+    from .design import Design
     directory = Path(directory)
     report = load_report(directory)
     if report.get("form") == "time-multiplexed":

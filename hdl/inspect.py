@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
-from .gen.netlist import CONST0, CONST1, Netlist
-from .hdl.pipeline import cut_levels, stage_of_level
+from ..gen.netlist import CONST0, CONST1, Netlist
+from .pipeline import cut_levels, stage_of_level
 
 __all__ = ["analyze", "format_text", "write_plots", "schematic_svg", "SCHEMATIC_LIMIT",
            "inspect_directory", "design_netlists"]

@@ -1,4 +1,4 @@
-"""Time-multiplexed designs on disk: streamed linear layers and MLPs, written and verified.
+"""Time-multiplexed designs on disk: streamed linear layers and MLPs, written and read.
 
 A streamed design is a chain of :class:`~spikegate.hdl.model.Fp8Layer` objects turned into
 :mod:`~spikegate.hdl.linear_stream` specs (``P`` dot-product lanes per layer, or one exact
@@ -6,9 +6,7 @@ multiply-accumulate lane taking ``K`` inputs per cycle). Its directory holds the
 ``report.json``/``report.md``, the FuseSoC core, ``layers.json`` (every layer's FP8 weight
 and bias codes and modes: what the ROMs hold and what the golden needs) and
 ``datapath.json`` (the neuron netlists of the datapaths and their pipeline stages, for
-``inspect``). ``verify`` streams seeded random and directed vectors through the Verilog
-with random idle cycles and backpressure and compares every output code with
-:func:`~spikegate.hdl.model.reference`.
+``inspect``). :mod:`spikegate.sim.stream_check` verifies it.
 """
 
 from __future__ import annotations
@@ -17,17 +15,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
-__all__ = ["write_stream_design", "verify_stream_design", "load_layers", "pack_payloads",
-           "unpack_payloads", "STREAM_SIMS"]
-
-#: The stream control is plain Amaranth around Verilog instances of the neuron datapaths,
-#: so a whole streamed design runs on the Verilog simulators only.
-STREAM_SIMS = ("icarus", "verilator")
-
-#: Generated datapaths are large and each runs briefly: compile Verilator's C++ unoptimised.
-BUILD_ARGS = {"verilator": ["-CFLAGS", "-O0"], "icarus": []}
+__all__ = ["write_stream_design", "load_layers"]
 
 
 def _netlists(spec):
@@ -57,8 +45,8 @@ def _layer_row(spec, layer):
 
 def load_layers(directory):
     """The :class:`~spikegate.hdl.model.Fp8Layer` chain saved in a streamed design directory."""
-    from .hdl.model import Fp8Layer
-    from .hdl.atomic import read_json
+    from .model import Fp8Layer
+    from .atomic import read_json
     data = read_json(Path(directory) / "layers.json",
                      "regenerate the design with `spikegate generate ... --force`")
     return [Fp8Layer(**d) for d in data["layers"]]
@@ -68,10 +56,10 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
                         force=False, command=None, extra=None) -> dict:
     """Generate the streamed design of ``layers`` into ``output`` (atomically); returns the
     report. ``mac=K``: exact layers use one MAC lane of ``K`` inputs per cycle."""
-    from .hdl.atomic import write_directory
-    from .hdl.linear_stream import stream_verilog
+    from .atomic import write_directory
+    from .linear_stream import stream_verilog
     from .inspect import analyze
-    from .hdl.model import stream_specs
+    from .model import stream_specs
     from .report import fusesoc_core, report_markdown
     out = Path(output)
     if out.exists() and any(out.iterdir()) and not force:
@@ -118,46 +106,3 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
              "datapath.json": json.dumps(datapaths, indent=1) + "\n"}
     write_directory(out, files)
     return report
-
-
-def pack_payloads(rows, width):
-    """Stream payloads (ints) of rows of codes, element ``i`` at bits ``[width*i +: width]``."""
-    return [sum(int(c) << (width * i) for i, c in enumerate(r)) for r in rows]
-
-
-def unpack_payloads(payloads, count, width):
-    """The inverse of :func:`pack_payloads`: ``(len(payloads), count)`` codes."""
-    mask = (1 << width) - 1
-    return np.array([[(int(p) >> (width * i)) & mask for i in range(count)] for p in payloads],
-                    dtype=np.uint64)
-
-
-def verify_stream_design(directory, report, *, simulator, vectors=2000, seed=0):
-    """Stream ``vectors`` seeded random + directed input vectors through the design's Verilog
-    on ``simulator``; raises :class:`~spikegate.sim.check.MismatchError` (first mismatches in
-    hex) unless every output code equals the golden. Returns the number of vectors."""
-    from .hdl.model import reference
-    from .sim.check import assert_bit_exact
-    from .sim.linear_regress import dot_vectors
-    from .sim.stream_runner import run_stream
-    if simulator not in STREAM_SIMS:
-        raise ValueError(f"{report['top']} is time-multiplexed: its stream control runs on "
-                         f"icarus or verilator, not {simulator} (use --sim verilator)")
-    directory = Path(directory)
-    layers = load_layers(directory)
-    n, m = layers[0].in_features, layers[-1].out_features
-    x = dot_vectors(layers[0].fmt, n, vectors, seed=seed, bias=False)[0]
-    expected = reference(layers, x)[-1]
-    width = report["ports"]["o__payload"]["width"] // m
-    text = (directory / report["verilog"]).read_text()
-    result = run_stream(verilog=text, top=report["top"], in_width=n * 8, out_width=m * width,
-                        payloads=pack_payloads(x, 8), simulator=simulator, seed=seed,
-                        build_args=BUILD_ARGS[simulator])
-    got = unpack_payloads(result.outputs, m, width)
-    inputs = {f"x{i}": x[:, i] for i in range(n)}
-    assert_bit_exact(inputs, {f"y{k}": got[:, k] for k in range(m)},
-                     {f"y{k}": expected[:, k] for k in range(m)},
-                     context=f"{report['top']} on {simulator}",
-                     widths={**{f"x{i}": 8 for i in range(n)},
-                             **{f"y{k}": width for k in range(m)}})
-    return vectors
