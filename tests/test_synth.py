@@ -170,6 +170,7 @@ def test_synth_generic_pipelined_text_output(tmp_path, capsys):
     assert s["fmax_mhz"] is None and s["ffs"] > 0  # the pipeline registers are the unit's
 
 
+@pytest.mark.regress  # minutes of Yosys; the generic flow is covered by the units' tests
 def test_synth_of_a_time_multiplexed_layer(tmp_path, capsys):
     out = tmp_path / "mac"
     main(["generate", "linear", "--in", "2", "--out", "2", "--mac", "2", "-o", str(out),
