@@ -181,7 +181,8 @@ class TransformerClassifier(nn.Module):
             classes = vocab if head == "lm" and vocab else 10
         self.config = dict(in_features=in_features if vocab is None else 0, seq_len=seq_len,
                            d_model=d_model, heads=heads, blocks=blocks, hidden=hidden,
-                           classes=classes, norm=norm, mlp=mlp, causal=causal, pool=pool,
+                           classes=classes, norm=norm, mlp=mlp, causal=causal,
+                           pool=pool if head == "classifier" else None,
                            bias=bias, eps=eps, positions=positions, rope_base=float(rope_base),
                            vocab=vocab, head=head)
         self.embed = (nn.Linear(in_features, d_model, bias=bias) if vocab is None
