@@ -50,7 +50,7 @@ from pathlib import Path
 from .toolchain import ToolNotFoundError
 
 __all__ = ["TARGETS", "FLOWS", "VARIANTS", "DEVICES", "ratios", "synth_directory", "synth_verilog", "find_tool",
-           "wrapper_verilog", "logic_depth", "ToolNotFoundError", "SynthError"]
+           "wrapper_verilog", "logic_depth", "cell_counts", "ToolNotFoundError", "SynthError"]
 
 TARGETS = ("generic", "ice40", "ecp5")
 #: Yosys script options per target and flow variant.
@@ -203,7 +203,8 @@ def _run(cmd, cwd, log, what):
     return proc.stdout + proc.stderr
 
 
-def _cell_counts(stat):
+def cell_counts(stat):
+    """Cells by type from ``stat -json`` (either layout of its output)."""
     design = stat.get("design") or {}
     counts = design.get("num_cells_by_type")
     if counts is None:  # older stat -json: one module
@@ -335,7 +336,7 @@ def synth_verilog(sources, top, ports, target, workdir, *, variant="carry", stag
         progress.done("failed")
         raise
     stat = json.loads((workdir / "stat.json").read_text())
-    cells = _cell_counts(stat)
+    cells = cell_counts(stat)
     netlist = json.loads((workdir / "synth.json").read_text())
     yosys_s = time.perf_counter() - t0
     lut4 = sum(v for k, v in cells.items() if _LUT.match(k))

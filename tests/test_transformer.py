@@ -176,3 +176,18 @@ def test_generate_transformer_cli(tmp_path, capsys):
     assert len(err) == 1 and "TransformerClassifier" in err[0], err
     assert not (tmp_path / "bad").exists()
     assert main(["generate", "transformer", "-o", str(tmp_path / "bad")]) == 2
+
+
+def test_processor_verilog_splits_into_units_and_a_shell(small):
+    """Per-unit synthesis (``spikegate.sim.synth_units``) reads one module at a time: the
+    units and the shell, which sees the units as port-only black boxes."""
+    from spikegate.hdl.processor import processor_verilog, unit_designs
+    from spikegate.sim.synth_units import blackbox_stubs, split_modules
+    _, prog = small
+    designs = unit_designs(prog, "tf")
+    modules = split_modules(processor_verilog(prog, top="tf", designs=designs))
+    assert list(modules)[-1] == "tf" and set(modules) == {"tf", *(d.top for d in designs.values())}
+    assert all(m.startswith(f"module {name}") and m.rstrip().endswith("endmodule")
+               for name, m in modules.items())
+    stubs = blackbox_stubs({k: v for k, v in modules.items() if k != "tf"})
+    assert stubs.count("(* blackbox *)") == len(designs) and "fires when" not in stubs
