@@ -3,9 +3,12 @@ the goldens: spatial (combinational and pipelined, direct Verilog emitter) and
 time-multiplexed (valid/ready streams with random idle cycles and backpressure; dot-product
 lanes and the exact multiply-accumulate lane).
 
-The default run checks thousands of dot products per simulator in a few small builds; the
-``slow`` ones cover every accumulation mode and order on both simulators, spatial and
-streamed (2,000 dot products each).
+``make test`` streams every accumulation mode and order through Verilator (the streamed
+layer's lanes are the spatial dot-product units, so one build checks both) and the exact
+and FP8-sequential modes through Icarus, besides the spatial E5M2 tree, the pipelined
+exact dot product, the MAC lane and the CLI and demo paths; ``make regress`` adds every
+mode spatially on both simulators and streamed on Icarus, the MAC layer on Icarus and the
+FP16-out lanes layer on both (2,000 dot products each).
 """
 
 from pathlib import Path
@@ -22,10 +25,9 @@ from spikegate.sim.cocotb_runner import run_vectors
 from spikegate.sim.stream_runner import run_stream
 
 SIMS = ["icarus", "verilator"]
-
-
-#: Generated datapaths are large and run briefly: compile their C++ unoptimised.
-FAST_BUILD = {"verilator": ["-CFLAGS", "-O0"], "icarus": []}
+#: Icarus simulates the wide layers' event traffic slowly (a minute or two each): the
+#: forms Verilator covers run on Icarus under ``make regress``.
+ICARUS_REGRESS = pytest.param("icarus", marks=pytest.mark.regress)
 
 
 def _spatial(sim, fmt, n, accum, order, out, stages, count, seed=0):
@@ -39,7 +41,7 @@ def _spatial(sim, fmt, n, accum, order, out, stages, count, seed=0):
     run_vectors(verilog=src, top=design.top, ports=design.ports, vectors=dot_inputs(x, w, b),
                 simulator=sim, latency=design.latency,
                 hold={"valid_in": 1} if design.latency else None, expected={"y": exp},
-                lanes=2 if sim == "icarus" else 1, build_args=FAST_BUILD[sim])
+                lanes=2 if sim == "icarus" else 1)
 
 
 @pytest.mark.parametrize("sim", SIMS)
@@ -53,7 +55,7 @@ def test_exact_dot_spatial_pipelined():
     _spatial("icarus", "e4m3", 4, "exact", "tree", "fp32", 3, 3000)
 
 
-@pytest.mark.slow
+@pytest.mark.regress
 def test_exact_dot_spatial_pipelined_verilator():
     _spatial("verilator", "e4m3", 4, "exact", "tree", "fp32", 3, 3000)
 
@@ -73,7 +75,7 @@ def _stream(sim, spec, fmt, x, w, bias, out, relu=False, top="lin_stream"):
     width = spec.out_width
     r = run_stream(verilog=text, top=top, in_width=spec.in_features * 8,
                    out_width=spec.out_features * width, payloads=_layer_payloads(x),
-                   simulator=sim, seed=3, build_args=FAST_BUILD[sim])
+                   simulator=sim, seed=3)
     got = _unpack(r.outputs, spec.out_features, width)
     exp = linear_exact(fmt, x, w, bias, out=out)
     if relu:
@@ -84,7 +86,7 @@ def _stream(sim, spec, fmt, x, w, bias, out, relu=False, top="lin_stream"):
     return r
 
 
-@pytest.mark.parametrize("sim", SIMS)
+@pytest.mark.parametrize("sim", [ICARUS_REGRESS, "verilator"])
 def test_mac_stream_layer(sim):
     """A 12 -> 5 exact layer on one MAC lane (4 inputs/cycle), E4M3 out + ReLU: 2,000 dot
     products through the stream with backpressure."""
@@ -98,7 +100,7 @@ def test_mac_stream_layer(sim):
     _stream(sim, spec, fmt, x, w, bias, "e4m3", relu=True, top="mac_stream")
 
 
-@pytest.mark.slow
+@pytest.mark.regress
 @pytest.mark.parametrize("sim", SIMS)
 def test_lanes_stream_layer(sim):
     """A 4 -> 5 exact layer on 2 pipelined dot-product lanes, FP16 out: 1,500 dot products."""
@@ -116,40 +118,43 @@ MODES = [("exact", "tree", "e4m3"), ("fp32", "tree", "fp32"), ("fp32", "sequenti
          ("fp8", "sequential", None)]
 
 
-def _mode_cases():
-    """Every mode on both simulators; the FP32 and FP16 modes on Icarus (the slowest
-    simulator on the widest adders: a minute or more each) only under ``make regress``,
-    Verilator covers them here."""
+#: (simulator, accumulation, order) streamed in ``make test``: every mode on Verilator
+STREAMED_QUICK = {("verilator", accum, order) for accum, order, _ in MODES} | {
+    ("icarus", "exact", "tree"), ("icarus", "fp8", "sequential")}
+
+
+def _mode_cases(quick=frozenset()):
+    """Every mode on both simulators; those not in ``quick`` under ``make regress``."""
     for sim in SIMS:
         for accum, order, out in MODES:
-            marks = ((pytest.mark.regress,) if sim == "icarus" and accum in ("fp32", "fp16")
-                     else ())
+            marks = () if (sim, accum, order) in quick else (pytest.mark.regress,)
             yield pytest.param(sim, accum, order, out, marks=marks,
                                id=f"{sim}-{accum}-{order}-{out}")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("sim,accum,order,out", list(_mode_cases()))
 def test_every_mode_spatial(sim, accum, order, out):
     _spatial(sim, "e4m3", 4, accum, order, out, 2, 2000, seed=11)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sim,accum,order,out", list(_mode_cases()))
+@pytest.mark.parametrize("sim,accum,order,out", list(_mode_cases(STREAMED_QUICK)))
 def test_every_mode_streamed(sim, accum, order, out):
-    """Time-multiplexed 4 -> 4 layer, 2 lanes, 500 vectors = 2,000 dot products."""
+    """Time-multiplexed 4 -> 4 layer, 500 vectors = 2,000 dot products: 2 lanes, or 1 for
+    the float-accumulating modes (their adders are most of the build; the lanes' control is
+    the same in every mode)."""
     from spikegate.gen.dot import build_linear
     from spikegate.golden.torch_dot import torch_linear
     fmt, n, m, count = "e4m3", 4, 4, 500
     x, _, _ = dot_vectors(fmt, n, count, seed=12, bias=False)
     w, _, bias = dot_vectors(fmt, n, m, seed=13)
-    dp = build_linear(n, 2, fmt, accum=accum, order=order, out=out, bias="port",
+    lanes = 1 if accum in ("fp16", "fp32") else 2
+    dp = build_linear(n, lanes, fmt, accum=accum, order=order, out=out, bias="port",
                       name="mode_dp")
     spec = LayerSpec(dp, w.tolist(), bias.tolist(), stages=2, name="lm")
     top = f"mode_{accum}_{order}"
     r = run_stream(verilog=stream_verilog([spec], top=top), top=top, in_width=n * 8,
-                   out_width=m * spec.out_width, payloads=_layer_payloads(x), simulator=sim,
-                   build_args=FAST_BUILD[sim])
+                   out_width=m * spec.out_width, payloads=_layer_payloads(x), simulator=sim)
     got = _unpack(r.outputs, m, spec.out_width)
     outf = dp.meta["out_format"]
     exp = (linear_exact(fmt, x, w, bias, out=outf) if accum == "exact" else
@@ -168,19 +173,19 @@ def test_cli_streamed_layer_and_mlp_verify(tmp_path, capsys):
     lin = tmp_path / "lin"
     assert main(["generate", "linear", "--in", "5", "--out", "3", "--mac", "2", "--bias",
                  "random", "-o", str(lin), "--quiet"]) == 0
-    assert main(["verify", str(lin), "--sim", "icarus", "--vectors", "150", "--quiet"]) == 0
+    assert main(["verify", str(lin), "--sim", "icarus", "--vectors", "100", "--quiet"]) == 0
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
     torch.save(model, tmp_path / "mlp.pt")
     mlp = tmp_path / "mlp"
     assert main(["generate", "mlp", "--model", str(tmp_path / "mlp.pt"), "--lanes", "2",
-                 "--accum", "fp16", "-o", str(mlp), "--quiet"]) == 0
-    assert main(["verify", str(mlp), "--sim", "icarus", "--vectors", "150", "--quiet"]) == 0
+                 "--accum", "fp8", "-o", str(mlp), "--quiet"]) == 0
+    assert main(["verify", str(mlp), "--sim", "icarus", "--vectors", "100", "--quiet"]) == 0
     layers = json.loads((lin / "layers.json").read_text())
     layers["layers"][0]["weight"][1][2] ^= 0x10
     (lin / "layers.json").write_text(json.dumps(layers))
     capsys.readouterr()
-    assert main(["verify", str(lin), "--sim", "icarus", "--vectors", "150"]) == 1
+    assert main(["verify", str(lin), "--sim", "icarus", "--vectors", "100"]) == 1
     err = capsys.readouterr().err
     assert "vectors mismatch" in err and "y1: got 0x" in err
 
@@ -198,4 +203,4 @@ def test_mlp_demo_on_a_few_images_and_verify_its_directory(tmp_path, capsys):
     assert report["logit_mismatches"] == 0 and report["logits_compared"] == 40
     assert report["golden_equals_torch_reference"] is True
     assert "## Co-simulation" in (out / "report.md").read_text()
-    assert main(["verify", str(out), "--sim", "icarus", "--vectors", "12", "--quiet"]) == 0
+    assert main(["verify", str(out), "--sim", "icarus", "--vectors", "4", "--quiet"]) == 0

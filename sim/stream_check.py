@@ -11,14 +11,11 @@ from pathlib import Path
 
 from ..hdl.stream_design import load_layers
 
-__all__ = ["verify_stream_design", "STREAM_SIMS", "BUILD_ARGS"]
+__all__ = ["verify_stream_design", "STREAM_SIMS"]
 
 #: The stream control is plain Amaranth around Verilog instances of the neuron datapaths,
 #: so a whole streamed design runs on the Verilog simulators only.
 STREAM_SIMS = ("icarus", "verilator")
-
-#: Generated datapaths are large and each runs briefly: compile Verilator's C++ unoptimised.
-BUILD_ARGS = {"verilator": ["-CFLAGS", "-O0"], "icarus": []}
 
 
 def verify_stream_design(directory, report, *, simulator, vectors=2000, seed=0):
@@ -40,8 +37,7 @@ def verify_stream_design(directory, report, *, simulator, vectors=2000, seed=0):
     width = report["ports"]["o__payload"]["width"] // m
     text = (directory / report["verilog"]).read_text()
     result = run_stream(verilog=text, top=report["top"], in_width=n * 8, out_width=m * width,
-                        payloads=pack_payloads(x, 8), simulator=simulator, seed=seed,
-                        build_args=BUILD_ARGS[simulator])
+                        payloads=pack_payloads(x, 8), simulator=simulator, seed=seed)
     got = unpack_payloads(result.outputs, m, width)
     inputs = {f"x{i}": x[:, i] for i in range(n)}
     assert_bit_exact(inputs, {f"y{k}": got[:, k] for k in range(m)},

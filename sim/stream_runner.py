@@ -40,13 +40,15 @@ class StreamResult:
 def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payloads,
                simulator: str, build_root: Path = Path("build/sim"), seed: int = 0,
                ready_prob: float = 0.7, idle_prob: float = 0.2, max_cycles: int | None = None,
-               build_args=(), sequence=(1, 1), shards: int = 1) -> StreamResult:
+               build_args=(), build: str = "quick", sequence=(1, 1),
+               shards: int = 1) -> StreamResult:
     """Stream ``payloads`` (ints of ``in_width`` bits) through ``top``; outputs in order,
     ``sequence = (inputs, outputs)``: every ``inputs`` payloads give ``outputs`` outputs
     (a sequence of tokens -> its logits). ``shards`` > 1 splits the sequences over that
     many simulator processes sharing one build (each with its own seed, ``seed + k``): a
     multi-core machine's cores each run a part. ``cycles`` is their sum, ``sim_seconds``
-    the wall time."""
+    the wall time. ``build``: how Verilator compiles, a key of
+    :data:`~spikegate.sim.cocotb_runner.VERILATOR_BUILDS`."""
     check_simulator(simulator)
     payloads = np.asarray(list(payloads), dtype=object)
     n = len(payloads)
@@ -58,7 +60,7 @@ def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payload
     groups = np.array_split(np.arange(n // per_seq), min(shards, n // per_seq))
     parts = [payloads[g[0] * per_seq:(g[-1] + 1) * per_seq] for g in groups]
     digest = hashlib.sha256(json.dumps({"top": top, "text": verilog, "args": list(build_args),
-                                        "tb": 1}).encode()).hexdigest()[:12]
+                                        "build": build, "tb": 1}).encode()).hexdigest()[:12]
     build_dir = (Path(build_root) / f"{top}-{digest}" / simulator).resolve()
     with locked(build_dir):
         src = build_dir / f"{top}.v"
@@ -67,8 +69,8 @@ def run_stream(*, verilog: str, top: str, in_width: int, out_width: int, payload
         args = list(build_args)
         if simulator == "verilator":
             args += ["-Wno-fatal"]
-        build_seconds = build_simulation(make_runner(simulator), simulator, build_dir, [src],
-                                         None, top, json.dumps([verilog, args]), False, args)
+        build_seconds = build_simulation(simulator, build_dir, [src],
+                                         None, top, json.dumps([verilog, args]), False, args, build)
 
         def run(k):
             run_dir = build_dir if len(parts) == 1 else build_dir / f"shard{k}"

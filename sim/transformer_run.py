@@ -15,15 +15,10 @@ from ..golden.transformer import (QuantizedTransformer, golden_logits, outputs_p
 from .check import assert_bit_exact
 from .stream_runner import run_stream
 
-__all__ = ["token_sequences", "run_sequences", "check_sequences", "interpret", "TRANSFORMER_SIMS"]
+__all__ = ["token_sequences", "run_sequences", "check_sequences", "compare_logits", "interpret",
+           "TRANSFORMER_SIMS"]
 
 TRANSFORMER_SIMS = ("icarus", "verilator")
-#: Verilator builds: ``quick`` (C++ unoptimised: short runs, the tests) and ``long`` (-O1 on
-#: functions split small enough for the compiler: about 4x the cycles per second for about
-#: 1.6x the build time; the demo's thousands of sequences).
-BUILD_ARGS = {"quick": ["-CFLAGS", "-O0"],
-              "long": ["-CFLAGS", "-O1", "--output-split-cfuncs", "500",
-                       "--output-split", "20000"]}
 
 
 def token_sequences(config, count, seed=0):
@@ -62,7 +57,7 @@ def run_sequences(verilog, top, config, tokens, *, simulator, seed=0, ready_prob
                         out_width=C * 16, payloads=payloads, simulator=simulator, seed=seed,
                         ready_prob=ready_prob, idle_prob=idle_prob,
                         max_cycles=len(tokens) * 40 * T * 1000,
-                        build_args=BUILD_ARGS[build] if simulator == "verilator" else [],
+                        build=build,
                         sequence=(T, R), shards=shards, build_root=Path(build_root))
     logits = np.array([[(int(o) >> (16 * c)) & 0xFFFF for c in range(C)]
                        for o in result.outputs], dtype=np.uint64)
@@ -72,22 +67,27 @@ def run_sequences(verilog, top, config, tokens, *, simulator, seed=0, ready_prob
 def check_sequences(q: QuantizedTransformer, verilog, top, tokens, *, simulator, seed=0,
                     expected=None, **kw):
     """Run and compare every logit bit with the golden (raises MismatchError, first
-    mismatches in hex). Returns the run result."""
+    mismatches in hex). Returns the run result and the logit codes (count, rows, classes)."""
     tokens = np.asarray(tokens, dtype=np.uint64)
     got, result = run_sequences(verilog, top, q.config, tokens, simulator=simulator, seed=seed,
                                 **kw)
-    if expected is None:
-        expected = golden_logits(q, tokens)
+    compare_logits(got, golden_logits(q, tokens) if expected is None else expected,
+                   context=f"{top} on {simulator}")
+    return result, got
+
+
+def compare_logits(got, expected, *, context):
+    """Every bit of the logit codes ``got`` against ``expected`` (both (count, rows,
+    classes)): raises MismatchError naming the first (sequence, position) in hex."""
+    got = np.asarray(got, dtype=np.uint64)
     count, R, C = got.shape
     inputs = {"sequence": np.repeat(np.arange(count, dtype=np.uint64), R),
               "position": np.tile(np.arange(R, dtype=np.uint64), count)}
     got, expected = got.reshape(-1, C), np.asarray(expected).reshape(-1, C)
     assert_bit_exact(inputs, {f"logit{c}": got[:, c] for c in range(C)},
-                     {f"logit{c}": expected[:, c] for c in range(C)},
-                     context=f"{top} on {simulator}",
+                     {f"logit{c}": expected[:, c] for c in range(C)}, context=context,
                      widths={"sequence": 16, "position": 8,
                              **{f"logit{c}": 16 for c in range(C)}})
-    return result
 
 
 def interpret(program, tokens):

@@ -205,8 +205,7 @@ def bench_scale(args):
     sim = args.sim or "verilator"
     t0 = time.perf_counter()
     r = run_stream(verilog=out.read_text(), top="scale64", in_width=n * 8, out_width=m * 32,
-                   payloads=pay, simulator=sim, build_root=Path("build/bench/sim"),
-                   build_args=_fast_build_args(sim))
+                   payloads=pay, simulator=sim, build_root=Path("build/bench/sim"))
     got = np.array([[(int(v) >> (32 * k)) & 0xFFFFFFFF for k in range(m)] for v in r.outputs],
                    dtype=np.uint64)
     bad = int((got != exp).sum())
@@ -218,11 +217,6 @@ def bench_scale(args):
     if args.json:
         print(json.dumps(summary))
     return 0 if bad == 0 else 1
-
-
-def _fast_build_args(sim):
-    """Big generated designs: optimise the C++ less (it is compiled once, run briefly)."""
-    return ["-CFLAGS", "-O0"] if sim == "verilator" else []
 
 
 def bench_regress(args):

@@ -55,8 +55,7 @@ def train_digits_mlp(x_train, y_train, *, hidden=HIDDEN, steps=400, seed=SEED):
     return model.eval()
 
 
-def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=None,
-                 build_args=None) -> int:
+def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=None) -> int:
     """Train, cast, generate into ``output`` (a streamed design directory: ``spikegate
     verify``/``inspect``/``synth`` work on it), co-simulate every test image; 0 when every
     logit matches the torch FP8 reference bit for bit."""
@@ -67,7 +66,6 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
     from .hdl.report import write_report_files
     from .sim.stream_runner import run_stream
     from .hdl.stream_design import write_stream_design
-    from .sim.stream_check import BUILD_ARGS
     from .sim.stream_runner import pack_payloads, unpack_payloads
 
     t_start = time.perf_counter()
@@ -99,8 +97,7 @@ def run_mlp_demo(output: Path, *, simulator="verilator", mac=8, stages=2, limit=
     t_ref = time.perf_counter()
 
     result = run_stream(verilog=text, top=report["top"], in_width=64 * 8, out_width=10 * 32,
-                        payloads=pack_payloads(x_codes, 8), simulator=simulator, seed=1,
-                        build_args=BUILD_ARGS[simulator] if build_args is None else build_args)
+                        payloads=pack_payloads(x_codes, 8), simulator=simulator, seed=1)
     got = unpack_payloads(result.outputs, 10, 32)
     t_sim = time.perf_counter()
     mismatches = int((got != logits_ref).sum())

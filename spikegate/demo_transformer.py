@@ -81,9 +81,9 @@ def run_transformer_demo(output: Path, *, simulator="verilator", limit=None, sta
           f"{report['neurons']:,} neurons, {report['cycles_per_sequence']:,} cycles per image")
     n = len(tokens) if limit is None else min(limit, len(tokens))
     text = (Path(output) / report["verilog"]).read_text()
-    result = check_sequences(q, text, report["top"], tokens[:n], simulator=simulator,
-                             expected=expected[:n, None], build="long",
-                             shards=min(2, os.cpu_count() or 1))
+    result, _ = check_sequences(q, text, report["top"], tokens[:n], simulator=simulator,
+                                expected=expected[:n, None], build="long",
+                                shards=min(2, os.cpu_count() or 1))
     hw = _bf16_values(expected[:n]).argmax(1)
     print(f"{simulator}: {n} test images, {n * 10} logits bit-identical with the golden "
           f"(build {result.build_seconds:.0f} s, {result.cycles:,} cycles in "
