@@ -55,6 +55,7 @@ _ENV_VAR = "SPIKEGATE_VECTORS"  # same as vector_tb.ENV_VAR (not imported: it im
 _TIMESCALE = ("1ns", "1ps")
 _BUILD_FORMAT = 1  # bump to invalidate every cached build
 
+
 @dataclass(frozen=True)
 class VerilatorBuild:
     """How Verilator's C++ is compiled: extra ``verilator`` arguments, ``make`` variables."""
@@ -65,9 +66,10 @@ class VerilatorBuild:
 #: Verilator builds by purpose. ``quick`` (the default): unoptimised C++, for the short
 #: runs of a regression -- a neuron netlist's evaluation code is a few huge functions,
 #: which -O0 compiles about 15x faster than Verilator's own -Os (the 4-bit block zoo: 4 s
-#: against 67 s for its 0.9 MB file; the build 89 s -> 25 s). ``fast``: Verilator's -Os, for simulator speed figures. ``long``:
-#: -O1 on functions split small enough for the compiler, for long runs of a big design
-#: (the transformer demo: about 4x the cycles per second of ``quick`` for 1.6x its build).
+#: against 67 s for its 0.9 MB file; the build 89 s -> 27 s). ``fast``: Verilator's -Os,
+#: for simulator speed figures. ``long``: -O1 on functions split small enough for the
+#: compiler, for long runs of a big design (the transformer demo: about 4x the cycles per
+#: second of ``quick`` for 1.6x its build).
 VERILATOR_BUILDS = {
     "quick": VerilatorBuild(make=("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")),
     "fast": VerilatorBuild(),
