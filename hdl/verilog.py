@@ -2,12 +2,16 @@
 
 Each neuron is one line an engineer can read, named after the neuron::
 
-    // round_b3 (round): fires when 4*~a[3] + 2*b[1] + mul_q0 >= 5
-    wire round_b3 = ((~a[3] ? 4'd4 : 4'd0) + (b[1] ? 4'd2 : 4'd0) + ...) >= 4'd5;
+    // round_b3 (round): fires when 4*~a[3] + 2*b[1] + mul_q0 + c2 >= 5
+    wire round_b3 = ({1'd0, ~a[3], b[1], mul_q0} + {3'd0, c2}) >= 4'd5;
 
 It is the same membrane as :func:`~spikegate.hdl.neuron.threshold_fire` (the Amaranth
 elaboration, :class:`~spikegate.hdl.elaborate.NetlistComponent`): positive weights on
-plain or inverted spikes, an unsigned sum that cannot wrap, one comparison. Writing it
+plain or inverted spikes, an unsigned sum that cannot wrap, one comparison. The weighted
+sum is written as bit planes (:func:`_bit_planes`): spikes whose weights are distinct
+powers of two share one concatenation, so a comparator over a binary-weighted bus is one
+operand, not one ``?:`` and one adder per synapse (the d_model-8 transformer processor:
+Icarus compiles it in 32 s instead of 55, into a 49 MB image instead of 115). Writing it
 directly, instead of through Amaranth's Yosys backend (which splits a neuron of fan-in F
 into about 2F cells), keeps each neuron a single expression: Icarus simulates it about 4x
 faster, and the text is the netlist. Pipeline registers follow the same stage plan
@@ -56,6 +60,41 @@ def _wrapped(first, parts, joiner, indent, per=WRAP_TERMS):
         return [line]
     rows = [joiner.join(parts[i:i + per]) for i in range(0, len(parts), per)]
     return [first + rows[0]] + [indent + joiner.lstrip() + r for r in rows[1:]]
+
+
+def _bit_planes(terms, width):
+    """``sum(w * spike)`` as a few ``width``-bit concatenations whose sum is the same.
+
+    Each weight is split into its binary digits; the ``k``-th concatenation holds, at bit
+    ``j``, the ``k``-th spike whose weight has digit ``j`` (else ``1'b0``). A comparator
+    over a binary-weighted bus (weights 1, 2, 4, ...) is then one operand instead of one
+    ``?:`` and one adder per synapse: Icarus elaborates and Verilator compiles it several
+    times faster, and synthesis sees the same sum.
+    """
+    planes = []  # planes[k][j]: spike at bit j of operand k
+    fill = [0] * width
+    for spike, w in terms:
+        for j in range(w.bit_length()):
+            if w >> j & 1:
+                if fill[j] == len(planes):
+                    planes.append([None] * width)
+                planes[fill[j]][j] = spike
+                fill[j] += 1
+    out = []
+    for bits in planes:
+        parts, zeros = [], 0
+        for spike in reversed(bits):
+            if spike is None:
+                zeros += 1
+                continue
+            if zeros:
+                parts.append(f"{zeros}'d0")
+                zeros = 0
+            parts.append(spike)
+        if zeros:
+            parts.append(f"{zeros}'d0")
+        out.append("{" + ", ".join(parts) + "}")
+    return out
 
 
 def _describe(neuron, ref):
@@ -116,10 +155,8 @@ def netlist_to_verilog(netlist: Netlist, *, top: str, stages=0, valid=True, head
             body.append(f"  wire {neuron.name} = 1'b{int(need <= 0)};")
             continue
         width = total.bit_length()
-        sums = []
-        for index, inverted, w in terms:
-            spike = ("~" if inverted else "") + ref(neuron.inputs[index], stage)
-            sums.append(f"({spike} ? {width}'d{w} : {width}'d0)")
+        sums = _bit_planes([(("~" if inverted else "") + ref(neuron.inputs[index], stage), w)
+                            for index, inverted, w in terms], width)
         if len(sums) > GROUP_TERMS:
             body += [f"  wire {neuron.name} = ("] + [f"      {g}" for g in _grouped(sums)]
             body.append(f"      ) >= {width}'d{need};")

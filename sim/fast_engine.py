@@ -67,7 +67,7 @@ import torch
 from ..gen.netlist import CONST0, CONST1, Netlist
 from .torch_engine import resolve_device
 
-__all__ = ["FastEngine", "ExhaustiveResult", "exhaustive_check", "table_golden",
+__all__ = ["FastEngine", "ExhaustiveResult", "exhaustive_check", "random_check", "table_golden",
            "format_mismatch", "c_compiler", "triton_source", "TRITON_CHUNK"]
 
 #: input spaces of at most this many bits are checked against a golden table on the device
@@ -84,6 +84,9 @@ CHUNK = {"cuda": 1 << 27, "cpu": 1 << 20}
 #: lanes per launch of a table check on the GPU: the table never leaves the device, so one
 #: launch can cover many sweeps of the space
 TABLE_CHUNK = 1 << 30
+#: random vectors per chunk of :func:`random_check` (a dot product's 128 buses of 2^22
+#: vectors are 2 GB of int32 on the device)
+RANDOM_CHUNK = {"cuda": 1 << 22, "cpu": 1 << 16}
 
 
 def _cache_dir():
@@ -681,6 +684,8 @@ class _TiledKernel:
             m = xs.shape[1]
             S = torch.empty((self.rows, m), dtype=torch.int8, device=self.device)
             if w and all(v == w[0] for v in w):
+                if w[0] <= 8:                       # bytes: a quarter of the temporaries
+                    xs = xs.to(torch.uint8)
                 sh = torch.arange(w[0], device=self.device, dtype=xs.dtype)
                 S[:sum(w)] = ((xs[:, None, :] >> sh[None, :, None]) & 1).to(torch.int8) \
                     .reshape(-1, m)
@@ -784,13 +789,16 @@ class FastEngine:
                 x[r] = a.astype(np.uint64, copy=False)
             y = self.kernel.run(x)
         else:
-            dt = self.kernel.in_dtype
-            np_dt = np.int32 if dt == torch.int32 else np.int64
+            # across the bus in the narrowest type that holds every bus (a dot product's
+            # bytes as uint8: 8x less than int64), widened on the device
+            wide = self.program.bus_width("in")
+            np_dt = np.uint8 if wide <= 8 else np.int32 if wide <= 31 else np.int64
             x = np.empty((len(arrays), n), np_dt)
             for r, a in enumerate(arrays):
                 x[r] = a.astype(np.uint64, copy=False).view(np.int64) if np_dt == np.int64 \
                     else a
-            y = self.run_tensor(torch.from_numpy(x).to(self.device)).cpu().numpy()
+            x = torch.from_numpy(x).to(self.device).to(self.kernel.in_dtype)
+            y = self.run_tensor(x).cpu().numpy()
             y = y.astype(np.int64).view(np.uint64) if y.dtype != np.int64 else y.view(np.uint64)
             if self.kernel.out_dtype == torch.int32:
                 y = y & np.uint64(0xFFFFFFFF)
@@ -1028,6 +1036,67 @@ def exhaustive_check(netlist: Netlist, golden, *, device=None, chunk=None, start
                           {b: int(v[j]) for b, v in got.items()},
                           {b: int(exp[o][j]) for o, b in enumerate(netlist.outputs)}))
     return ExhaustiveResult(netlist.name, count, total, first, seconds, str(dev), eng.backend)
+
+
+def random_check(netlist: Netlist, golden, *, vectors, device=None, chunk=None, seed=0,
+                 engine=None, keep=KEEP, progress=None):
+    """``vectors`` seeded random input vectors (uniform bit patterns on every bus) against
+    ``golden``, generated, evaluated and compared where the kernel runs: on a GPU only the
+    mismatch count and the first mismatches cross the bus.
+
+    For input spaces too large to enumerate (a 64-input dot product reads 1,024 bits);
+    ``golden`` is a callable as for :func:`exhaustive_check` (a dict bus -> int64 tensor on
+    the device in, expected outputs out). Any backend: the block-wise GPU path included.
+    The vectors depend only on ``seed`` and ``chunk``. Returns an :class:`ExhaustiveResult`.
+    """
+    if isinstance(vectors, bool) or not isinstance(vectors, int) or vectors < 1:
+        raise ValueError(f"vectors must be a positive int, not {vectors!r}")
+    eng = engine or FastEngine(netlist, device=device)
+    dev = eng.device
+    if any(len(nets) > MAX_SPACE_BITS for nets in netlist.inputs.values()):
+        raise ValueError(f"{netlist.name} has an input bus wider than {MAX_SPACE_BITS} bits: "
+                         f"random_check draws int64 values per bus")
+    step = chunk or RANDOM_CHUNK[dev.type]
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(seed)
+    t0 = time.perf_counter()
+    counts, first, done = [], [], 0
+    while done < vectors:
+        n = min(step, vectors - done)
+        x = torch.stack([torch.randint(0, 1 << len(nets), (n,), generator=gen, device=dev,
+                                       dtype=torch.int64)
+                         for nets in netlist.inputs.values()])
+        inputs = dict(zip(netlist.inputs, x))
+        with torch.no_grad():
+            exp = _normalise(golden(inputs), netlist, n, dev)
+            got = _outputs_tensor(eng, x).to(exp.dtype)
+            bad = (got != exp).any(0)
+            counts.append(bad.sum())
+            if len(first) < keep:
+                at = torch.nonzero(bad).reshape(-1)[:keep - len(first)].cpu().tolist()
+                for j in at:
+                    first.append(({b: int(x[r, j]) for r, b in enumerate(netlist.inputs)},
+                                  {b: int(got[o, j]) for o, b in enumerate(netlist.outputs)},
+                                  {b: int(exp[o, j]) for o, b in enumerate(netlist.outputs)}))
+        done += n
+        if progress:
+            progress(done, vectors)
+    count = int(sum(int(c) for c in counts))
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    return ExhaustiveResult(netlist.name, count, vectors, first, time.perf_counter() - t0,
+                            str(dev), eng.backend)
+
+
+def _outputs_tensor(eng, x):
+    """(n_out, n) int64 outputs of the input tensor ``x`` (n_in, n), on ``x``'s device."""
+    if eng.backend.startswith("triton"):
+        return eng.run_tensor(x).to(torch.int64)
+    if eng.backend == "c":
+        return torch.from_numpy(eng.kernel.run(x.numpy().astype(np.uint64)).view(np.int64))
+    y = eng.kernel.run({b: x[r].numpy().astype(np.uint64)
+                        for r, b in enumerate(eng.netlist.inputs)})
+    return torch.from_numpy(np.stack([y[b] for b in eng.netlist.outputs]).view(np.int64))
 
 
 def _cpu_outputs(eng, lo, n, space):

@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-__all__ = ["build_dot_tree", "dot_tree_golden", "bench_engine", "add_engine_arguments",
+__all__ = ["build_dot_tree", "dot_tree_golden", "dot_tree_check_golden", "bench_engine", "add_engine_arguments",
            "cmd_bench_engine", "float_golden", "build_fp16_unit"]
 
 ENGINE_UNITS = ("fp8-mul", "fp8-add", "dot64", "fp16-add", "fp16-mul")
@@ -60,13 +60,29 @@ def build_dot_tree(fmt="e4m3", n=64, *, policy="torch"):
 
 
 def dot_tree_golden(fmt, a, b, policy="torch"):
-    """Golden of :func:`build_dot_tree` from the exact FP8 tables (``a``, ``b``: n x V)."""
+    """Golden of :func:`build_dot_tree` from the exact FP8 tables (``a``, ``b``: n x V
+    numpy arrays, or int64 torch tensors, evaluated where they are: on the GPU for
+    :func:`~spikegate.sim.fast_engine.random_check`)."""
     from .golden.fp8 import add_table, mul_table
     mt, at = mul_table(fmt, policy), add_table(fmt, policy)
+    if not isinstance(a, np.ndarray):
+        import torch
+        mt, at = (torch.as_tensor(t.astype(np.int64), device=a.device) for t in (mt, at))
     terms = [mt[a[i], b[i]] for i in range(len(a))]
     while len(terms) > 1:
         terms = [at[terms[j], terms[j + 1]] for j in range(0, len(terms), 2)]
-    return terms[0].astype(np.uint64)
+    return terms[0].astype(np.uint64) if isinstance(a, np.ndarray) else terms[0]
+
+
+def dot_tree_check_golden(fmt, n, policy="torch"):
+    """:func:`dot_tree_golden` as a golden callable (bus dict in) for ``random_check``."""
+    import torch
+
+    def golden(inputs):
+        a = torch.stack([inputs[f"a{i}"] for i in range(n)])
+        b = torch.stack([inputs[f"b{i}"] for i in range(n)])
+        return {"y": dot_tree_golden(fmt, a, b, policy)}
+    return golden
 
 
 def _time(fn, repeat):
@@ -160,6 +176,27 @@ def _check_figures(netlist, golden, fast, repeat, sweeps):
             "check_seconds_best": round(best, 5), "check_mismatches": res.count,
             "includes": "inputs enumerated and checked against the golden table on the device; "
                         "only the mismatch count crosses"}
+
+
+def _random_figures(netlist, golden, fast, repeat, count):
+    """Random-vector check throughput: vectors drawn, evaluated and compared with a torch
+    golden where the kernel runs (a GPU returns only the counts)."""
+    from .sim.fast_engine import random_check
+    # a GPU needs many vectors per run to be timed at all; the CPU runs dot64 on TorchEngine
+    count = max(count, 1 << 24) if fast.device.type == "cuda" else min(count, 1 << 16)
+    res = random_check(netlist, golden, engine=fast, vectors=min(count, 1 << 22))   # warm-up
+    times = []
+    for k in range(repeat):
+        r = random_check(netlist, golden, engine=fast, vectors=count, seed=k + 1)
+        times.append(r.seconds)
+        res = r if r.count else res
+    best = min(times)
+    return {"check_vectors": count, "check_vectors_per_s": round(count / best),
+            "check_vectors_per_s_median": round(count / statistics.median(times)),
+            "check_seconds_best": round(best, 5), "check_mismatches": res.count,
+            "check_first": [line for line in res.describe().splitlines()[1:4]],
+            "includes": "random vectors drawn on the device, the golden (exact FP8 tables) "
+                        "on the device, compared there; only the mismatch count crosses"}
 
 
 def bench_fp16(unit, *, device="cpu", vectors=None, repeat=3, full=None, seed=0):
@@ -303,8 +340,12 @@ def bench_engine(unit, *, fmt="e4m3", device="cpu", vectors=None, repeat=5, seed
             sweeps = check_sweeps or (4096 if fe.device.type == "cuda" else 64)
             golden = {"y": table.reshape(-1).astype(np.int64)}
             figures["exhaustive"] = _check_figures(netlist, golden, fe, repeat, sweeps)
+        else:
+            figures["random"] = _random_figures(netlist, dot_tree_check_golden(fmt, 64), fe,
+                                                repeat, count)
+        checked = figures.get("exhaustive") or figures.get("random") or {}
         result["bit_exact"] = result["bit_exact"] and figures["bit_exact"] and \
-            figures.get("exhaustive", {}).get("check_mismatches", 0) == 0
+            checked.get("check_mismatches", 0) == 0
     return result
 
 
@@ -364,6 +405,11 @@ def cmd_bench_engine(args):
         if "device_resident_pairs_per_s" in f:
             line += f", {f['device_resident_pairs_per_s']:,} vectors/s with data on the device"
         print(line)
+        if "random" in f:
+            x = f["random"]
+            print(f"  random vectors drawn and checked where it runs: "
+                  f"{x['check_vectors_per_s']:,} vectors/s ({x['check_vectors']:,} vectors; "
+                  f"{x['check_mismatches']} mismatches)")
         if "exhaustive" in f:
             x = f["exhaustive"]
             print(f"  exhaustive check, enumerated and checked where it runs: "

@@ -19,7 +19,7 @@ from spikegate.gen.catalog import build_block
 from spikegate.gen.netlist import Netlist, Neuron
 from spikegate.golden.fp8 import add_table, mul_table
 from spikegate.sim import fast_engine
-from spikegate.sim.fast_engine import FastEngine, exhaustive_check, table_golden
+from spikegate.sim.fast_engine import FastEngine, exhaustive_check, random_check, table_golden
 from spikegate.sim.regress import exhaustive_inputs
 from spikegate.sim.torch_engine import TorchEngine
 
@@ -145,6 +145,30 @@ def test_golden_callback_over_a_larger_space_in_chunks():
     assert part.total == 2000 and part.count == 0
 
 
+def test_random_check_of_a_dot_product_finds_a_planted_mismatch():
+    """A space too large to enumerate (dot8: 128 input bits): seeded random vectors against
+    the dot-tree golden on the C kernel, then a golden wrong on one output code."""
+    from spikegate.engine_bench import build_dot_tree, dot_tree_check_golden
+    nl = build_dot_tree("e4m3", 8)
+    golden = dot_tree_check_golden("e4m3", 8)
+    res = random_check(nl, golden, vectors=50_000, device="cpu", chunk=20_000, seed=3)
+    assert res.ok and res.total == 50_000 and res.backend == "c", res.describe()
+
+    def wrong(v):
+        y = golden(v)["y"]
+        return {"y": torch.where(y == 0x38, y ^ 1, y)}
+    res = random_check(nl, wrong, vectors=50_000, device="cpu", chunk=20_000, seed=3)
+    assert res.count > 0 and len(res.first) == min(res.count, 16)
+    inputs, got, expected = res.first[0]
+    assert got == {"y": 0x38} and expected == {"y": 0x39} and len(inputs) == 16
+    a = np.array([[inputs[f"a{i}"]] for i in range(8)])
+    b = np.array([[inputs[f"b{i}"]] for i in range(8)])
+    from spikegate.engine_bench import dot_tree_golden
+    assert int(dot_tree_golden("e4m3", a, b)[0]) == 0x38        # the kept inputs are real
+    with pytest.raises(ValueError, match="vectors must be a positive int"):
+        random_check(nl, golden, vectors=0, device="cpu")
+
+
 def test_table_golden_and_errors():
     nl = fp8("fp8-add", "e4m3", "default")
     g = table_golden(nl, {"y": add_table("e4m3").reshape(-1)})
@@ -217,6 +241,15 @@ def test_gpu_kernels_equal_torch_engine_and_find_mismatches():
         fast = FastEngine(nl, device="cuda", tiled=tiled)
         assert fast.backend == ("triton-blocks" if tiled else "triton")
         assert (fast.run(inputs)["y"] == want).all()
+    # the 64-input dot product, block by block, drawn and checked on the device
+    from spikegate.engine_bench import dot_tree_check_golden
+    nl = build_dot_tree("e4m3", 64)
+    golden = dot_tree_check_golden("e4m3", 64)
+    res = random_check(nl, golden, vectors=1 << 21, device="cuda")
+    assert res.ok and res.backend == "triton-blocks", res.describe()
+    res = random_check(nl, lambda v: {"y": golden(v)["y"] ^ (v["a0"] == 7)},
+                       vectors=1 << 20, device="cuda")
+    assert 0 < res.count and all(m[0]["a0"] == 7 for m in res.first), res.describe()
     # a 2^32 space through the golden callback, on a slice
     nl = build_fp16_unit("fp16-add")
     res = exhaustive_check(nl, float_golden("fadd"), device="cuda", start=0x3C000000,
