@@ -199,6 +199,50 @@ def _random_figures(netlist, golden, fast, repeat, count):
                         "on the device, compared there; only the mismatch count crosses"}
 
 
+#: NEXUS's FP8 modules, by the unit they compete with (E4M3 only)
+NEXUS_UNITS = {"fp8-mul": "SpikeFP8Multiplier", "fp8-add": "SpikeFP8Adder_Spatial"}
+
+
+def _nexus_figures(unit, path, a, b, expected, device, repeat):
+    """NEXUS's own FP8 unit from a checkout at ``path``, on the same pairs in this process
+    (its bits MSB first, float 0/1 spikes, bit-exact mode): pairs/s and how many of its
+    results equal the exact table. Nothing of NEXUS is copied; it is imported from there."""
+    import sys
+
+    import torch
+    if not os.path.isfile(os.path.join(path, "atomic_ops", "__init__.py")):
+        raise ValueError(f"--peer-nexus {path}: no atomic_ops/ package there; give the root of "
+                         f"a NEXUS checkout (git clone https://github.com/Brain2nd/NEXUS)")
+    sys.path.insert(0, os.path.abspath(path))
+    try:
+        import atomic_ops
+    finally:
+        sys.path.pop(0)
+    module = getattr(atomic_ops, NEXUS_UNITS[unit])().to(device)
+    shifts = torch.arange(7, -1, -1, device=device)
+
+    def spikes(v):
+        v = torch.as_tensor(np.asarray(v).astype(np.int64), device=device)
+        return ((v[:, None] >> shifts) & 1).to(torch.float32)
+    A, B = spikes(a), spikes(b)
+
+    def run():
+        with torch.no_grad(), atomic_ops.SpikeMode.bit_exact():
+            y = module(A, B)
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize(device)
+        return y
+    y = run()
+    codes = ((y > 0.5).to(torch.int64) << shifts).sum(-1).cpu().numpy().astype(np.uint64)
+    equal = float((codes == np.asarray(expected, dtype=np.uint64)).mean())
+    best, median, _ = _time(run, repeat)
+    return {"module": NEXUS_UNITS[unit], "pairs": len(codes),
+            "pairs_per_s": round(len(codes) / best),
+            "pairs_per_s_median": round(len(codes) / median),
+            "bit_exact_fraction": round(equal, 6),
+            "includes": "host-side spike tensors already on the device; forward only"}
+
+
 def bench_fp16(unit, *, device="cpu", vectors=None, repeat=3, full=None, seed=0):
     """Exhaustive-sweep figures of the fp16 adder/multiplier (2^32 pairs)."""
     import torch
@@ -264,11 +308,13 @@ def bench_fp16(unit, *, device="cpu", vectors=None, repeat=3, full=None, seed=0)
 
 
 def bench_engine(unit, *, fmt="e4m3", device="cpu", vectors=None, repeat=5, seed=0,
-                 batch=None, fast=True, check_sweeps=None, full=None):
+                 batch=None, fast=True, check_sweeps=None, full=None, peer_nexus=None):
     """Throughput figures as a JSON-ready dict (best of ``repeat`` runs, and the median).
 
     The top-level figures are the reference TorchEngine's; ``fast`` holds the fast path's
     on the same inputs (and ``speedup``), and for the FP8 units its exhaustive-check rate.
+    ``peer_nexus``: the root of a NEXUS checkout, whose own FP8 unit is then timed on the
+    same pairs in the same run (``nexus``, and the fast path's ``speedup_vs_nexus``).
     """
     import torch
 
@@ -343,6 +389,18 @@ def bench_engine(unit, *, fmt="e4m3", device="cpu", vectors=None, repeat=5, seed
         else:
             figures["random"] = _random_figures(netlist, dot_tree_check_golden(fmt, 64), fe,
                                                 repeat, count)
+        if peer_nexus is not None:
+            if unit not in NEXUS_UNITS or fmt != "e4m3":
+                raise ValueError(f"--peer-nexus compares the E4M3 units {sorted(NEXUS_UNITS)} "
+                                 f"(NEXUS has no {unit} {fmt})")
+            peer = _nexus_figures(unit, peer_nexus, inputs["a"], inputs["b"], expected,
+                                  device, repeat)
+            result["nexus"] = peer
+            fastest = figures.get("exhaustive", {}).get("check_pairs_per_s", 0)
+            result["speedup_vs_nexus"] = {
+                "fast_path": round(figures["pairs_per_s"] / peer["pairs_per_s"], 1),
+                "exhaustive_check": round(fastest / peer["pairs_per_s"], 1),
+                "torch_engine": round(result["pairs_per_s"] / peer["pairs_per_s"], 1)}
         checked = figures.get("exhaustive") or figures.get("random") or {}
         result["bit_exact"] = result["bit_exact"] and figures["bit_exact"] and \
             checked.get("check_mismatches", 0) == 0
@@ -365,6 +423,9 @@ def add_engine_arguments(parser):
                         "the FP8 pair space per timed run (default 4096 on CUDA, 64 on CPU)")
     parser.add_argument("--full", action="store_true", default=None,
                         help="bench engine fp16-*: also check all 2^32 pairs")
+    parser.add_argument("--peer-nexus", metavar="DIR",
+                        help="bench engine fp8-mul/fp8-add: also time NEXUS's own unit from "
+                             "this checkout, side by side in the same run")
 
 
 def cmd_bench_engine(args):
@@ -379,7 +440,8 @@ def cmd_bench_engine(args):
         raise ValueError(f"--sweeps must be positive, not {sweeps}")
     r = bench_engine(args.unit, fmt=args.format, device=args.device, vectors=args.vectors,
                      repeat=args.repeat, batch=args.batch, fast=getattr(args, "fast", True),
-                     check_sweeps=sweeps, full=getattr(args, "full", None))
+                     check_sweeps=sweeps, full=getattr(args, "full", None),
+                     peer_nexus=getattr(args, "peer_nexus", None))
     if args.json:
         print(json.dumps(r, sort_keys=True))
         return 0 if r["bit_exact"] else 1
@@ -415,4 +477,10 @@ def cmd_bench_engine(args):
             print(f"  exhaustive check, enumerated and checked where it runs: "
                   f"{x['check_pairs_per_s']:,} pairs/s ({x['check_sweeps']} sweeps of the "
                   f"pair space; {x['check_mismatches']} mismatches)")
+    if "nexus" in r:
+        p, x = r["nexus"], r["speedup_vs_nexus"]
+        print(f"  NEXUS {p['module']} (same pairs, same run): {p['pairs_per_s']:,} pairs/s, "
+              f"{100 * p['bit_exact_fraction']:.2f}% equal to the exact table; fast path "
+              f"x{x['fast_path']}, exhaustive check x{x['exhaustive_check']}, TorchEngine "
+              f"x{x['torch_engine']}")
     return 0 if r["bit_exact"] else 1

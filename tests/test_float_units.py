@@ -99,10 +99,9 @@ def test_torch_agrees_with_exact_reference(op, fmt):
     exact = float_ref.apply(op, f, *cols)
     ins = dict(zip(("a", "b"), cols))
     if op == "fsqrt" and fmt == "fp16":
-        # torch's float32 sqrt is not correctly rounded: the golden is the exact reference
+        # torch's fp16 sqrt depends on its SIMD path (wrongly rounded on some AVX2 machines,
+        # correct with AVX512): the golden is the exact reference, never torch
         assert np.array_equal(golden_op(op, f, *cols), exact)
-        wrong = torch_op(op, f, *cols) != exact
-        assert wrong.any(), "torch's fp16 sqrt became correctly rounded: revisit the golden"
         return
     assert_bit_exact(ins, {"y": torch_op(op, f, *cols)}, {"y": exact},
                      context=f"torch {op} {fmt} vs exact reference",

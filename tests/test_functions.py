@@ -205,7 +205,7 @@ def test_golden_vectorised_and_torch_beside_it():
         assert exact.shape == (256,)
         torch_y = G.torch_function(name, "e4m3", CODES)
         assert torch_y.shape == (256,)
-    # torch's float32 GELU (vectorised path, all 256 codes) cast to e4m3 gives +0 where the
-    # exact value is a tiny negative (a one-element tensor takes another path: -0)
-    assert int(G.torch_function("gelu", "e4m3", CODES)[0xF0]) == 0x00
+    # the exact value is a tiny negative: -0; torch's float32 GELU cast to e4m3 gives +0 or
+    # -0 depending on its SIMD path (+0 on AVX2's vectorised path, -0 with AVX512)
+    assert int(G.torch_function("gelu", "e4m3", CODES)[0xF0]) in (0x00, 0x80)
     assert int(golden_function("gelu", "e4m3", [0xF0])[0]) == 0x80

@@ -180,3 +180,32 @@ def test_bench_engine_json(capsys):
     for key in ("pairs_per_s", "neuron_evals_per_s", "pairs", "neurons", "device"):
         assert key in out
     assert out["bit_exact"] and out["pairs"] == 65536 and out["device"] == "cpu"
+
+
+def test_bench_engine_side_by_side_with_a_nexus_checkout(tmp_path, capsys):
+    """--peer-nexus imports the peer's own module from a checkout and times it on the same
+    pairs: a stand-in package with NEXUS's interface (MSB-first float spikes, SpikeMode)
+    that is right except on NaN inputs shows up as exactly that fraction."""
+    pkg = tmp_path / "atomic_ops"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "import contextlib, torch\n"
+        "from spikegate.golden.fp8 import mul_table\n"
+        "class SpikeMode:\n"
+        "    bit_exact = staticmethod(contextlib.nullcontext)\n"
+        "class SpikeFP8Multiplier(torch.nn.Module):\n"
+        "    def forward(self, A, B):\n"
+        "        w = 2 ** torch.arange(7, -1, -1)\n"
+        "        a, b = (A * w).sum(-1).long(), (B * w).sum(-1).long()\n"
+        "        y = torch.as_tensor(mul_table('e4m3').astype('int64'))[a, b]\n"
+        "        y = torch.where((a & 0x7F) == 0x7F, 0, y)     # wrong on NaN inputs\n"
+        "        return ((y[:, None] >> torch.arange(7, -1, -1)) & 1).float()\n")
+    assert main(["bench", "engine", "fp8-mul", "--repeat", "1", "--json",
+                 "--peer-nexus", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    nan_pairs = 2 * 256                               # a is one of the two NaN codes
+    assert out["nexus"]["bit_exact_fraction"] == round(1 - nan_pairs / 65536, 6)
+    assert out["speedup_vs_nexus"]["fast_path"] > 0
+    assert main(["bench", "engine", "fp8-mul", "--repeat", "1", "--peer-nexus", str(pkg)]) == 2
+    err = capsys.readouterr().err
+    assert "no atomic_ops/ package there" in err and len(err.strip().splitlines()) == 1
