@@ -18,11 +18,13 @@ enumerates the input combinations itself from a start index, compares its output
 golden on the device (a golden *table* for input spaces of up to 16 bits, a golden tensor
 computed chunk by chunk by a torch callable for larger ones) and returns only the mismatch
 count and the first mismatching indices: nothing crosses the bus but a few bytes per
-launch. Bit-packing 32 lanes into an int32 was considered and not done: it makes AND/OR
-gates one instruction for 32 lanes, but a wide weighted threshold neuron (fan-in 20,
-weights up to 128, as in the FP8 units) then needs a bit-sliced carry-save adder and
-comparator, tens of instructions per weight bit, and the lane-per-thread kernel is
-already far from the arithmetic limit of the chip (see reports/engine.md).
+launch. Input spaces too large to enumerate (a 64-input dot product: 1,024 bits) are
+checked by :func:`random_check` the same way: seeded vectors drawn on the device, a torch
+golden evaluated there. Bit-packing 32 lanes into an int32 was considered and not done:
+it makes AND/OR gates one instruction for 32 lanes, but a wide weighted threshold neuron
+(fan-in 20, weights up to 128, as in the FP8 units) then needs a bit-sliced carry-save
+adder and comparator, tens of instructions per weight bit, and the lane-per-thread kernel
+is already far from the arithmetic limit of the chip (see reports/engine.md).
 
 CPU: a C kernel generated from the netlist, compiled once with the system C compiler
 (``cc``/``gcc``, ``-O2 -march=native``) into a shared library cached by the hash of its
@@ -833,7 +835,7 @@ class FastEngine:
 
 @dataclass
 class ExhaustiveResult:
-    """Outcome of :func:`exhaustive_check`.
+    """Outcome of :func:`exhaustive_check` (or of :func:`random_check`: ``total`` vectors).
 
     ``count`` mismatching vectors out of ``total`` checked; ``first`` holds up to ``keep``
     of them as ``(inputs, got, expected)`` dicts of bus integers, smallest index first
