@@ -2,19 +2,23 @@
 
 Each neuron is one line an engineer can read, named after the neuron::
 
-    // round_b3 (round): fires when 4*~a[3] + 2*b[1] + mul_q0 + c2 >= 5
-    wire round_b3 = ({1'd0, ~a[3], b[1], mul_q0} + {3'd0, c2}) >= 4'd5;
+    // round_b3 (round): fires when 4*~a[3] + 2*b[1] + mul_q0 >= 5
+    wire round_b3 = ((~a[3] ? 3'd4 : 3'd0) + (b[1] ? 3'd2 : 3'd0) + (mul_q0 ? 3'd1 : 3'd0)) >= 3'd5;
 
 It is the same membrane as :func:`~spikegate.hdl.neuron.threshold_fire` (the Amaranth
 elaboration, :class:`~spikegate.hdl.elaborate.NetlistComponent`): positive weights on
-plain or inverted spikes, an unsigned sum that cannot wrap, one comparison. The weighted
-sum is written as bit planes (:func:`_bit_planes`): spikes whose weights are distinct
-powers of two share one concatenation, so a comparator over a binary-weighted bus is one
-operand, not one ``?:`` and one adder per synapse (the d_model-8 transformer processor:
-Icarus compiles it in 32 s instead of 55, into a 49 MB image instead of 115). Writing it
-directly, instead of through Amaranth's Yosys backend (which splits a neuron of fan-in F
-into about 2F cells), keeps each neuron a single expression: Icarus simulates it about 4x
-faster, and the text is the netlist. Pipeline registers follow the same stage plan
+plain or inverted spikes, an unsigned sum that cannot wrap, one comparison. The sum of a
+wide neuron (more than ``PLANE_TERMS`` synapses) is written as bit planes
+(:func:`_bit_planes`): spikes whose weights are distinct powers of two share one
+concatenation, so a comparator over a binary-weighted bus is one operand, not one ``?:``
+and one adder per synapse (the d_model-8 transformer processor: Icarus compiles it in
+32 s instead of 55, into a 49 MB image instead of 115); a threshold on a 10-bit code::
+
+    wire x_ge_300 = ({x[9], x[8], x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]}) >= 10'd300;
+
+Writing it directly, instead of through Amaranth's Yosys backend (which splits a neuron of
+fan-in F into about 2F cells), keeps each neuron a single expression: Icarus simulates it
+about 4x faster, and the text is the netlist. Pipeline registers follow the same stage plan
 (:mod:`~spikegate.hdl.pipeline`) and are named ``<net>_p<stage>``; ``valid`` travels with
 the data and is cleared by the synchronous, active-high ``rst``.
 """
@@ -33,6 +37,11 @@ MAX_LINE, WRAP_TERMS = 1000, 12
 #: A sum of more terms is written as nested parenthesised groups of ``WRAP_TERMS``: a flat
 #: chain of thousands of ``+`` is a parse tree thousands deep, beyond Yosys's stack.
 GROUP_TERMS = 64
+#: A neuron of more synapses than this has its sum written as bit planes (:func:`_bit_planes`);
+#: a smaller one (every neuron of a lean unit, fan-in <= 4) one ``?:`` per synapse, the
+#: form its synthesis figures were measured on (Yosys/ABC map the two forms of a small
+#: neuron to LUT counts up to 10% apart, either way round)
+PLANE_TERMS = 8
 
 
 def _grouped(terms):
@@ -155,8 +164,12 @@ def netlist_to_verilog(netlist: Netlist, *, top: str, stages=0, valid=True, head
             body.append(f"  wire {neuron.name} = 1'b{int(need <= 0)};")
             continue
         width = total.bit_length()
-        sums = _bit_planes([(("~" if inverted else "") + ref(neuron.inputs[index], stage), w)
-                            for index, inverted, w in terms], width)
+        spikes = [(("~" if inverted else "") + ref(neuron.inputs[index], stage), w)
+                  for index, inverted, w in terms]
+        if len(terms) > PLANE_TERMS:
+            sums = _bit_planes(spikes, width)
+        else:
+            sums = [f"({spike} ? {width}'d{w} : {width}'d0)" for spike, w in spikes]
         if len(sums) > GROUP_TERMS:
             body += [f"  wire {neuron.name} = ("] + [f"      {g}" for g in _grouped(sums)]
             body.append(f"      ) >= {width}'d{need};")

@@ -43,6 +43,31 @@ def test_every_neuron_is_one_named_assignment():
     assert "reg valid_p1;" in text and "reg a_3_p1;" in text  # a[3] feeds a level-4 neuron
 
 
+def test_wide_neuron_sums_are_bit_planes_and_small_ones_one_term_per_synapse():
+    """A threshold on a 10-bit code is one concatenation (weights 512..1 share a plane);
+    a three-input neuron keeps one ``?:`` per synapse. Icarus evaluates both right."""
+    from spikegate.gen.builder import NetlistBuilder
+    from spikegate.sim.run import verify
+    b = NetlistBuilder("planes")
+    x = b.input("x", 10)
+    b.output("ge", [b.neuron([(x[i], 1 << i) for i in range(10)], threshold=300,
+                             name="x_ge_300")])
+    b.output("maj", [b.neuron([(x[i], 1) for i in range(3)], threshold=2, name="maj3")])
+    netlist = b.build()
+    text = Design(netlist).verilog
+    ge, maj = (n.name for n in netlist.neurons)
+    planes = ", ".join(f"x[{i}]" for i in range(9, -1, -1))
+    assert f"wire {ge} = ({{{planes}}}) >= 10'd300;" in text
+    assert f"wire {maj} = ((x[0] ? 2'd1 : 2'd0) + (x[1] ? 2'd1 : 2'd0) + " in text
+    if shutil.which("iverilog"):
+        import numpy as np
+        codes = np.arange(1024, dtype=np.uint64)
+        verify(Design(netlist), {"x": codes},
+               {"ge": (codes >= 300).astype(np.uint64),
+                "maj": (((codes & 1) + (codes >> 1 & 1) + (codes >> 2 & 1)) >= 2)
+                .astype(np.uint64)}, engine="icarus")
+
+
 def test_amaranth_backend_names_neurons_too():
     design = Design(build_block("add", width=4, variant="ripple"), stages=2, backend="amaranth")
     for neuron in design.netlist.neurons:
