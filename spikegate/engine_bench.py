@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 
-__all__ = ["build_dot_tree", "dot_tree_golden", "dot_tree_check_golden", "bench_engine", "add_engine_arguments",
-           "cmd_bench_engine", "float_golden", "build_fp16_unit"]
+__all__ = ["build_dot_tree", "dot_tree_golden", "dot_tree_check_golden", "bench_engine",
+           "add_engine_arguments", "cmd_bench_engine", "float_golden", "build_fp16_unit"]
 
 ENGINE_UNITS = ("fp8-mul", "fp8-add", "dot64", "fp16-add", "fp16-mul")
 FP16_UNITS = {"fp16-add": "fadd", "fp16-mul": "fmul"}
@@ -203,6 +203,18 @@ def _random_figures(netlist, golden, fast, repeat, count):
 NEXUS_UNITS = {"fp8-mul": "SpikeFP8Multiplier", "fp8-add": "SpikeFP8Adder_Spatial"}
 
 
+def _check_nexus(unit, fmt, path, fast):
+    """Refuse a ``--peer-nexus`` run before minutes of benchmarking would be wasted."""
+    if unit not in NEXUS_UNITS or fmt != "e4m3":
+        raise ValueError(f"--peer-nexus compares the E4M3 units {', '.join(NEXUS_UNITS)} "
+                         f"(NEXUS has no {unit} in {fmt})")
+    if not fast:
+        raise ValueError("--peer-nexus compares with the fast path: drop --no-fast")
+    if not os.path.isfile(os.path.join(path, "atomic_ops", "__init__.py")):
+        raise ValueError(f"--peer-nexus {path}: no atomic_ops/ package there; give the root of "
+                         f"a NEXUS checkout (git clone https://github.com/Brain2nd/NEXUS)")
+
+
 def _nexus_figures(unit, path, a, b, expected, device, repeat):
     """NEXUS's own FP8 unit from a checkout at ``path``, on the same pairs in this process
     (its bits MSB first, float 0/1 spikes, bit-exact mode): pairs/s and how many of its
@@ -210,9 +222,6 @@ def _nexus_figures(unit, path, a, b, expected, device, repeat):
     import sys
 
     import torch
-    if not os.path.isfile(os.path.join(path, "atomic_ops", "__init__.py")):
-        raise ValueError(f"--peer-nexus {path}: no atomic_ops/ package there; give the root of "
-                         f"a NEXUS checkout (git clone https://github.com/Brain2nd/NEXUS)")
     sys.path.insert(0, os.path.abspath(path))
     try:
         import atomic_ops
@@ -240,7 +249,7 @@ def _nexus_figures(unit, path, a, b, expected, device, repeat):
             "pairs_per_s": round(len(codes) / best),
             "pairs_per_s_median": round(len(codes) / median),
             "bit_exact_fraction": round(equal, 6),
-            "includes": "host-side spike tensors already on the device; forward only"}
+            "includes": "spike tensors made before timing, on the device; forward only"}
 
 
 def bench_fp16(unit, *, device="cpu", vectors=None, repeat=3, full=None, seed=0):
@@ -327,6 +336,8 @@ def bench_engine(unit, *, fmt="e4m3", device="cpu", vectors=None, repeat=5, seed
     if unit not in ENGINE_UNITS:
         raise ValueError(f"unknown engine benchmark unit {unit!r}: choose one of "
                          f"{', '.join(ENGINE_UNITS)}")
+    if peer_nexus is not None:
+        _check_nexus(unit, fmt, peer_nexus, fast)
     if unit in FP16_UNITS:
         return bench_fp16(unit, device=device, vectors=vectors, repeat=min(repeat, 3),
                           full=full, seed=seed)
@@ -390,9 +401,6 @@ def bench_engine(unit, *, fmt="e4m3", device="cpu", vectors=None, repeat=5, seed
             figures["random"] = _random_figures(netlist, dot_tree_check_golden(fmt, 64), fe,
                                                 repeat, count)
         if peer_nexus is not None:
-            if unit not in NEXUS_UNITS or fmt != "e4m3":
-                raise ValueError(f"--peer-nexus compares the E4M3 units {sorted(NEXUS_UNITS)} "
-                                 f"(NEXUS has no {unit} {fmt})")
             peer = _nexus_figures(unit, peer_nexus, inputs["a"], inputs["b"], expected,
                                   device, repeat)
             result["nexus"] = peer

@@ -209,3 +209,5 @@ def test_bench_engine_side_by_side_with_a_nexus_checkout(tmp_path, capsys):
     assert main(["bench", "engine", "fp8-mul", "--repeat", "1", "--peer-nexus", str(pkg)]) == 2
     err = capsys.readouterr().err
     assert "no atomic_ops/ package there" in err and len(err.strip().splitlines()) == 1
+    assert main(["bench", "engine", "dot64", "--peer-nexus", str(tmp_path)]) == 2
+    assert "NEXUS has no dot64" in capsys.readouterr().err
