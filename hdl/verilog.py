@@ -12,7 +12,7 @@ wide neuron (more than ``PLANE_TERMS`` synapses) is written as bit planes
 (:func:`_bit_planes`): spikes whose weights are distinct powers of two share one
 concatenation, so a comparator over a binary-weighted bus is one operand, not one ``?:``
 and one adder per synapse (the d_model-8 transformer processor: Icarus compiles it in
-32 s instead of 55, into a 49 MB image instead of 115); a threshold on a 10-bit code::
+38 s instead of 55, into a 57 MB image instead of 115); a threshold on a 10-bit code::
 
     wire x_ge_300 = ({x[9], x[8], x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]}) >= 10'd300;
 
