@@ -317,16 +317,18 @@ def overflow_neuron(b: NetlistBuilder, frac, r, big, at_max, mmax):
     return b.neuron([(big, 2), (at_max, 1), (frc, 1)], threshold=2, name="ovf")
 
 
-def pack_code(b: NetlistBuilder, fmt, policy, *, x, r, ovf, sign, nan=(), inf=()):
+def pack_code(b: NetlistBuilder, fmt, policy, *, x, r, ovf, sign, nan=(), inf=(), zero=()):
     """Output code bits of ``x + r`` (``x`` the unrounded magnitude code, ``r`` the round-up
     as exclusive ``(net, weight)`` terms) with the special overrides folded into the output
     neurons: NaN gives the canonical NaN; ``ovf`` or an ``inf`` net the policy's overflow
-    code (:func:`~spikegate.golden.formats.overflow_code`). ``sign`` is ``(Lin, threshold)``.
+    code (:func:`~spikegate.golden.formats.overflow_code`); a ``zero`` net (never set with
+    a NaN or infinity) gives ``+0``. ``sign`` is ``(Lin, threshold)``.
     """
     fmt = get_format(fmt)
     width = len(x)
     nan = [q for q in nan if q != CONST0]
     big = [q for q in [ovf, *inf] if q != CONST0]
+    zero = [q for q in zero if q != CONST0]
     with b.block("round"):
         carry = [r] + [[(b.neuron([(xi, 1) for xi in x[:k + 1]] + r, threshold=k + 2,
                                   name="c"), 1)] for k in range(width)]
@@ -340,16 +342,18 @@ def pack_code(b: NetlistBuilder, fmt, policy, *, x, r, ovf, sign, nan=(), inf=()
             pairs = [(x[k], 1)] + carry[k] + [(c, -2 * w) for c, w in carry[k + 1]]
             pairs += [(q, wb if (code >> k) & 1 else -wb) for q in big]
             pairs += [(q, wn if (fmt.canonical_nan >> k) & 1 else -wn) for q in nan]
+            pairs += [(q, -2) for q in zero]
             out.append(b.neuron(pairs, threshold=1, name="y"))
         form, thr = sign
         kill = form.bounds()[1] - thr + 1
-        out.append(b.neuron(form.pairs() + [(q, -kill) for q in nan],
+        out.append(b.neuron(form.pairs() + [(q, -kill) for q in nan + zero],
                             threshold=thr - form.const, name="sign"))
     return tuple(out)
 
 
 def round_pack(b: NetlistBuilder, fmt, policy: str, *, sig, scale: Lin, sign,
-               sig_form: Lin | None = None, msb_min=0, scale_range=None, nan=(), inf=()):
+               sig_form: Lin | None = None, msb_min=0, scale_range=None, nan=(), inf=(),
+               zero=()):
     """The code bits (LSB first) of ``(-1)^sign * Y * 2^scale`` in ``fmt``.
 
     Parameters
@@ -372,9 +376,10 @@ def round_pack(b: NetlistBuilder, fmt, policy: str, *, sig, scale: Lin, sign,
         zero by the scale; it trims the shifter.
     scale_range : (int, int), optional
         The true range of ``scale`` when tighter than its form's bounds (it also trims).
-    nan, inf : nets
+    nan, inf, zero : nets
         Any of them set: the result is the canonical NaN / an infinite result (which
-        follows the overflow policy, as overflow does). NaN wins.
+        follows the overflow policy, as overflow does) / ``+0``. NaN wins over infinity;
+        a zero net is never set with either.
     """
     fmt = get_format(fmt)
     sig = tuple(sig)
@@ -413,7 +418,8 @@ def round_pack(b: NetlistBuilder, fmt, policy: str, *, sig, scale: Lin, sign,
                            threshold=top, name="ovf")
         else:
             ovf = overflow_neuron(b, frac, r, big, at_max, mmax)
-    return pack_code(b, fmt, policy, x=x, r=r, ovf=ovf, sign=sign, nan=nan, inf=inf)
+    return pack_code(b, fmt, policy, x=x, r=r, ovf=ovf, sign=sign, nan=nan, inf=inf,
+                     zero=zero)
 
 
 def round_fixed(b: NetlistBuilder, out, policy, *, mag, scale: int, sign, nan=(), inf=()):

@@ -81,7 +81,7 @@ from .float_ref import decode, round_scaled
 from .formats import check_policy, get_format, overflow_code
 
 __all__ = ["FUNCTIONS", "SPECIALS", "PREC", "MAX_PREC", "function_code", "function_table",
-           "golden_function", "torch_function", "ZivStats"]
+           "golden_function", "faithful_alternative", "torch_function", "ZivStats"]
 
 FUNCTIONS = ("exp", "sigmoid", "tanh", "silu", "gelu", "gelu-tanh", "recip", "rsqrt")
 
@@ -340,6 +340,83 @@ def golden_function(name, fmt, codes, out=None, policy="torch") -> np.ndarray:
         return function_table(name, fmt, out, policy)[codes.astype(np.int64)]
     return np.array([function_code(name, fmt, int(c), out, policy) for c in codes],
                     dtype=np.uint64)
+
+
+#: Functions whose result has the sign of ``x`` (the others are positive).
+_ODD_SIGN = ("tanh", "silu", "gelu", "gelu-tanh", "recip")
+
+
+def _direction(name, sign, m, e, value: Fraction) -> int:
+    """The sign of ``f(x) - value`` (``x = (-1)^sign m 2^e`` finite and non-zero, ``value``
+    a finite float): float64 first, trusted to ``2^-FAST_BITS``, then mpmath with a rigorous
+    bound at doubling precision (``f(x)`` is transcendental or irrational there, never a
+    float). Against ``value = 0`` it is the sign of ``f(x)`` itself."""
+    if value == 0:
+        return -1 if sign and name in _ODD_SIGN else 1
+    x = math.ldexp(-m if sign else m, e)
+    try:
+        v = _float64(name, x) if name not in ("recip", "rsqrt") else math.nan
+    except (OverflowError, ZeroDivisionError):
+        v = math.nan
+    if 2.0 ** -1000 < abs(v) < 2.0 ** 1000 and \
+            abs(Fraction(v) - value) > abs(Fraction(v)) * Fraction(2) ** -FAST_BITS:
+        return 1 if Fraction(v) > value else -1
+    prec = PREC
+    while prec <= MAX_PREC:
+        with mpmath.mp.workprec(prec + 64):
+            xm = mpmath.ldexp(mpmath.mpf(-m if sign else m), e)
+            target = mpmath.ldexp(mpmath.mpf(value.numerator), 0) / value.denominator
+        if name == "recip":
+            with mpmath.mp.workprec(prec):
+                fx, cond = 1 / xm, 0
+        elif name == "rsqrt":
+            with mpmath.mp.workprec(prec):
+                fx, cond = 1 / mpmath.sqrt(xm), 0
+        else:
+            fx, cond = _evaluate(name, xm, prec)
+        with mpmath.mp.workprec(prec + 64):
+            diff = fx - target
+            if abs(diff) > abs(fx) * mpmath.ldexp(1, -(prec - GUARD - cond)):
+                return 1 if diff > 0 else -1
+        prec *= 2
+    raise ArithmeticError(f"{name}: cannot separate f(x) from {value} by {MAX_PREC} bits")
+
+
+def faithful_alternative(name, fmt, codes, cr, out=None, policy="torch") -> np.ndarray:
+    """For each input code, the other result a *faithful* (error below one ULP) unit may
+    give beside the correctly rounded ``cr``: the neighbour of ``cr`` on the side of the
+    exact value (``cr`` itself when the result is exact, special or NaN, or when that
+    neighbour would pass a saturating policy's largest finite value)."""
+    fmt = get_format(fmt)
+    out = get_format(out) if out is not None else fmt
+    codes = np.asarray(codes, dtype=np.uint64).reshape(-1)
+    cr = np.asarray(cr, dtype=np.uint64).reshape(-1)
+    top = 1 << (out.width - 1)
+    inf_code = overflow_code(out, "torch")[0]
+    alt = cr.copy()
+    for i, (c, r) in enumerate(zip(codes.tolist(), cr.tolist())):
+        kind, sign, m, e = decode(fmt, c)
+        if kind != "finite" or m == 0 or (sign and "neg" in SPECIALS[name]):
+            continue
+        rk, rs, rm, re_ = decode(out, r)
+        if rk == "nan":
+            continue
+        mag = r & (top - 1)
+        if rk == "inf":                              # overflowed: the largest finite below
+            alt[i] = (r & top) | (mag - 1)
+            continue
+        value = Fraction(-rm if rs else rm) * Fraction(2) ** re_
+        d = _direction(name, sign, m, e, value)
+        if rm == 0:                                  # +-0: the least subnormal of f's sign
+            alt[i] = (top if d < 0 else 0) | 1
+            continue
+        up = (d > 0) != bool(rs)                     # the magnitude grows
+        new = mag + 1 if up else mag - 1
+        if up and new > (out.max_code & (top - 1)) and not (
+                new == inf_code and overflow_code(out, policy)[0] == inf_code):
+            continue                                 # saturating: nothing above the max
+        alt[i] = (r & top) | new
+    return alt
 
 
 def torch_function(name, fmt, codes, out=None, native=False) -> np.ndarray:
