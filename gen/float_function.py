@@ -60,6 +60,8 @@ def function_methods(fmt=None):
     """The ``variant`` choices of a function unit: ``default`` (the cheapest), then each."""
     if fmt is not None and get_format(fmt).width == WIDE_INPUT_BITS:
         return ("default",) + WIDE_METHODS
+    if fmt is not None and get_format(fmt).name == "fp32":
+        return ("default",)
     return ("default",) + METHODS
 
 
@@ -333,6 +335,13 @@ def build_function(name, fmt, *, out=None, policy="torch", bounds: Bounds = UNBO
     policy = check_policy(policy)
     fmt = get_format(fmt)
     out = get_format(out) if out is not None else fmt
+    if fmt.name == "fp32":
+        from .float32_function import build_float32_function
+        if method not in (None, "default"):
+            raise ValueError(f"{name} in fp32 has one architecture: choose default")
+        if out != fmt:
+            raise ValueError(f"{name} in fp32 gives fp32 results: drop --to")
+        return build_float32_function(name, fmt, policy=policy, bounds=bounds)
     if fmt.name not in FUNCTION_FORMATS:
         raise ValueError(f"{name} is offered for {', '.join(FUNCTION_FORMATS)}, not "
                          f"{fmt.name}")

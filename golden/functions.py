@@ -81,7 +81,8 @@ from .float_ref import decode, round_scaled
 from .formats import check_policy, get_format, overflow_code
 
 __all__ = ["FUNCTIONS", "SPECIALS", "PREC", "MAX_PREC", "function_code", "function_table",
-           "golden_function", "faithful_alternative", "torch_function", "ZivStats"]
+           "golden_function", "faithful_alternative", "function_vectors", "torch_function",
+           "ZivStats"]
 
 FUNCTIONS = ("exp", "sigmoid", "tanh", "silu", "gelu", "gelu-tanh", "recip", "rsqrt")
 
@@ -417,6 +418,49 @@ def faithful_alternative(name, fmt, codes, cr, out=None, policy="torch") -> np.n
             continue                                 # saturating: nothing above the max
         alt[i] = (r & top) | new
     return alt
+
+
+#: Where each fp32 function's result changes character: ``(lo, hi)`` of the finite range
+#: that is neither ``+0``/``1``/infinity, for the directed vectors.
+_RANGES32 = {"exp": (-104.0, 89.0)}
+
+
+def function_vectors(name, fmt, count, seed=0) -> np.ndarray:
+    """Input codes for a function of an input space too large to enumerate (fp32): the
+    special values, the thresholds of the result's range (overflow, underflow, rounding to
+    1) and a few codes either side, the inputs nearest a rounding boundary among many
+    candidates (float64 within ``2^-30`` of an fp32 midpoint: the hard cases), then uniform
+    values over the function's range and uniform bit patterns."""
+    fmt = get_format(fmt)
+    if fmt.name != "fp32":
+        raise ValueError(f"function_vectors draws fp32 inputs, not {fmt.name}")
+    rng = np.random.default_rng(seed)
+    lo, hi = _RANGES32.get(name, (-100.0, 100.0))
+    f32 = np.float32
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 2.0 ** -149, -(2.0 ** -149),
+             2.0 ** -126, 2.0 ** -25, -(2.0 ** -25), 2.0 ** -24, -(2.0 ** -24), 2.0 ** -30,
+             lo, hi, 88.72283935546875, -87.33654022216797, -103.97208404541016, 128.0, -128.0]
+    base = np.array(edges, f32).view(np.uint32).astype(np.int64)
+    near = (base[:, None] + np.arange(-8, 9)[None, :]).reshape(-1)
+    near = near[(near >= 0) & (near < 1 << 32)]
+    cand = rng.uniform(lo, hi, max(count, 1 << 16) * 4).astype(f32)
+    with np.errstate(all="ignore"):
+        v = _numpy64(name, cand.astype(np.float64))
+        q = np.ldexp(1.0, np.maximum(np.floor(np.log2(np.abs(v))), -126).astype(int) - 23)
+        frac = np.abs(v / q - np.floor(v / q) - 0.5)
+    hard = cand[np.argsort(frac, kind="stable")[:count // 8]].view(np.uint32).astype(np.int64)
+    n_range = count // 2
+    uniform = rng.uniform(lo, hi, n_range).astype(f32).view(np.uint32).astype(np.int64)
+    bits = rng.integers(0, 1 << 32, max(count - len(near) - len(hard) - n_range, 0),
+                        dtype=np.int64)
+    return np.concatenate([near, hard, uniform, bits])[:count].astype(np.uint64)
+
+
+def _numpy64(name, x):
+    """float64 ``f(x)`` on arrays (numpy's functions, for choosing vectors only)."""
+    if name == "exp":
+        return np.exp(x)
+    raise ValueError(f"no vector generator for {name}")
 
 
 def torch_function(name, fmt, codes, out=None, native=False) -> np.ndarray:

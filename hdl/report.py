@@ -42,7 +42,8 @@ def load_design(directory, *, check_verilog=True):
                                 f"`spikegate generate`") from None
     netlist = Netlist.from_dict(spec)
     netlist.meta.update({k: report[k] for k in ("unit", "width", "variant", "format", "to",
-                                                "policy", "n", "eps") if k in report})
+                                                "policy", "n", "eps", "rounding", "out_format")
+                          if k in report})
     design = Design(netlist, stages=report.get("stages", 0), top=report["top"],
                     backend=report.get("backend", "direct"))
     verilog = directory / report["verilog"]

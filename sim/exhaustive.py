@@ -61,14 +61,15 @@ def exhaustive_sweep(netlist, *, device=None, start=0, stop=None, chunk=None,
                             start=start, stop=stop, progress=progress)
 
 
-def record_sweep(directory, result, *, start, stop, top):
-    """Append one finished range to ``DIR/exhaustive.json`` (written atomically)."""
+def record_sweep(directory, result, *, start, stop, top, extra=None):
+    """Append one finished range to ``DIR/exhaustive.json`` (written atomically);
+    ``extra``: more fields of the range (a faithful unit's correctly rounded count)."""
     path = Path(directory) / "exhaustive.json"
     runs = json.loads(path.read_text()) if path.exists() else {"top": top, "ranges": []}
     runs["ranges"].append({"start": start, "stop": stop, "vectors": result.total,
                            "mismatches": result.count, "device": result.device,
                            "seconds": round(result.seconds, 3),
-                           "date": time.strftime("%Y-%m-%d")})
+                           "date": time.strftime("%Y-%m-%d"), **(extra or {})})
     done = sorted((r["start"], r["stop"]) for r in runs["ranges"] if r["mismatches"] == 0)
     covered, end = 0, None
     for lo, hi in done:                        # union of the clean ranges

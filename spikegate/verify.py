@@ -146,22 +146,35 @@ def _exhaustive(args, progress):
             result = sweep_rank(design.netlist, start=lo, stop=hi)
             if int(os.environ.get("RANK", 0)) != 0:   # rank 0 reports and records
                 return 0 if result.ok else 1
+    elif design.netlist.meta.get("rounding") == "faithful":      # FP32 functions
+        from .sim.function_sweep import function_sweep
+        result = function_sweep(design.netlist, device=device, start=lo, stop=hi,
+                                progress=report_progress)
     else:
         result = exhaustive_sweep(design.netlist, device=device, start=lo, stop=hi,
                                   progress=report_progress)
-    runs = record_sweep(args.directory, result, start=lo, stop=hi, top=design.top)
+    extra = {k: getattr(result, k) for k in ("correct", "faithful", "hard")
+             if hasattr(result, k)}
+    runs = record_sweep(args.directory, result, start=lo, stop=hi, top=design.top,
+                        extra=extra)
     summary = {"top": design.top, "sim": f"fast-{result.device}", "vectors": result.total,
                "mismatches": result.count, "pass": result.ok,
                "seconds": round(result.seconds, 3), "range": [lo, hi],
                "vectors_per_s": round(result.pairs_per_s), "proved_vectors":
                runs["proved_vectors"], "space": 1 << bits,
-               "first": _first_lines(result)}
-    progress.done("bit-exact" if result.ok else "FAIL")
+               "first": _first_lines(result), **extra}
+    progress.done(("faithful" if extra else "bit-exact") if result.ok else "FAIL")
     if args.json:
         print(json.dumps(summary))
     elif not result.ok:
         print(f"FAIL {design.top}: {result.count:,} mismatches in {result.total:,} vectors\n"
               + "\n".join(_first_lines(result)), file=sys.stderr)
+    elif not args.quiet and extra:
+        print(f"PASS {design.top} on {result.device}: {result.total:,} inputs faithful, "
+              f"{extra['correct']:,} correctly rounded ({extra['faithful']:,} not), "
+              f"{result.seconds:.1f} s ({result.pairs_per_s / 1e6:.1f}M/s); "
+              f"{runs['proved_vectors']:,} of {1 << bits:,} proved so far "
+              f"({Path(args.directory) / 'exhaustive.json'})")
     elif not args.quiet:
         print(f"PASS {design.top} exhaustive on {result.device}: {result.total:,} vectors "
               f"bit-exact in {result.seconds:.1f} s ({result.pairs_per_s / 1e6:.1f}M/s); "

@@ -1,0 +1,211 @@
+"""Every input of an FP32 function unit against the exact value: faithful for all, and how
+many are correctly rounded.
+
+The FP32 functions (:mod:`spikegate.gen.float32_function`) promise a *faithful* result (one
+of the two floats around the exact value) and are correctly rounded for all but a few
+inputs, so a sweep classifies rather than compares. For each chunk of input codes, on the
+device where the engine runs:
+
+* the unit's outputs (:class:`~.fast_engine.FastEngine`, Triton on CUDA, C on the CPU);
+* the exact value's bracket from float64 (torch's float64 function: an error of about
+  ``2^-52``, trusted to ``2^-40``): ``cr`` its rounding to fp32, ``alt`` the neighbour of
+  ``cr`` on the side of the value. An input whose float64 value lies within ``2^-40`` of an
+  fp32 value or of a midpoint is *hard*: it goes to the CPU, where the exact golden
+  (:func:`~spikegate.golden.functions.function_code`, mpmath in Ziv's loop, and
+  :func:`~spikegate.golden.functions.faithful_alternative`) decides it;
+* the tails where float64 says nothing useful, decided exactly on the device
+  (:data:`TAILS`: ``exp`` of ``|x| < 2^-30`` rounds to 1, beyond ``[-104, 89]`` to ``+0`` or
+  infinity; NaN, zeros and infinities from the special-value table).
+
+Each output is then *correctly rounded* (``== cr``), *faithful* (``== alt``) or *wrong*
+(anything else: the sweep fails and names the first inputs in hex). Finished ranges are
+recorded in ``DIR/exhaustive.json`` as :func:`~.exhaustive.record_sweep` does, so a sweep
+longer than one GPU lease resumes by range and the record says what is proved so far.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+__all__ = ["FunctionSweepResult", "function_sweep", "device_bracket", "SWEEP_FUNCTIONS"]
+
+#: float64 trusted to this relative error (torch's float64 exp: about 2^-52)
+TRUST = 2.0 ** -40
+#: lanes per chunk
+CHUNK = {"cuda": 1 << 25, "cpu": 1 << 20}
+KEEP = 16
+F32_NAN = 0x7FC00000
+F32_INF = 0x7F800000
+F32_ONE = 0x3F800000
+
+
+def _exp_tails(x, bits):
+    """``(mask, cr, alt)`` of the inputs decided without float64: tiny, huge, special."""
+    ax = x.abs()
+    tiny = ax < 2.0 ** -30
+    cr = torch.full_like(bits, F32_ONE)
+    alt = torch.where(x > 0, F32_ONE + 1, torch.where(x < 0, F32_ONE - 1, F32_ONE))
+    low, high = x < -104.0, x > 89.0
+    cr = torch.where(low, 0, torch.where(high, F32_INF, cr))
+    alt = torch.where(low, torch.where(torch.isinf(x), 0, 1),
+                      torch.where(high, torch.where(torch.isinf(x), F32_INF, F32_INF - 1), alt))
+    nan = torch.isnan(x)
+    cr = torch.where(nan, F32_NAN, cr)
+    alt = torch.where(nan, F32_NAN, alt)
+    return tiny | low | high | nan, cr, alt
+
+
+#: function -> (float64 evaluation, tails)
+SWEEP_FUNCTIONS = {"exp": (torch.exp, _exp_tails)}
+
+
+def device_bracket(name, codes):
+    """``(cr, alt, hard)`` for int64 fp32 codes (a tensor on any device)."""
+    if name not in SWEEP_FUNCTIONS:
+        raise ValueError(f"no FP32 sweep for {name!r}: choose one of "
+                         f"{', '.join(SWEEP_FUNCTIONS)}")
+    f64, tails = SWEEP_FUNCTIONS[name]
+    bits = codes.to(torch.int32)
+    x = bits.view(torch.float32).double()
+    v = f64(x)
+    c = v.float()
+    c64 = c.double()
+    toward = torch.where(v > c64, torch.tensor(float("inf"), device=v.device),
+                         torch.tensor(float("-inf"), device=v.device)).float()
+    nb = torch.nextafter(c, toward)
+    big = 2.0 ** 128
+    c_fin = torch.where(torch.isinf(c64), torch.copysign(torch.tensor(big, device=v.device), c64),
+                        c64)
+    nb64 = nb.double()
+    nb_fin = torch.where(torch.isinf(nb64), torch.copysign(torch.tensor(big, device=v.device),
+                                                           nb64), nb64)
+    margin = v.abs() * TRUST
+    hard = ((v - c_fin).abs() <= margin) | ((v - (c_fin + nb_fin) / 2).abs() <= margin)
+    cr = c.view(torch.int32).to(torch.int64) & 0xFFFFFFFF
+    alt = nb.view(torch.int32).to(torch.int64) & 0xFFFFFFFF
+    mask, tcr, talt = tails(x, bits)
+    cr = torch.where(mask, tcr, cr)
+    alt = torch.where(mask, talt, alt)
+    hard = hard & ~mask
+    return cr, alt, hard
+
+
+@dataclass
+class FunctionSweepResult:
+    """Counts of one sweep over ``[start, stop)``: ``correct`` correctly rounded, ``faithful``
+    the other faithful result, ``wrong`` neither (``first``: up to 16 as ``(inputs, got,
+    correctly rounded)`` dicts), ``hard`` decided by the exact golden on the CPU."""
+
+    netlist: str
+    start: int
+    stop: int
+    correct: int = 0
+    faithful: int = 0
+    wrong: int = 0
+    hard: int = 0
+    first: list = field(default_factory=list)
+    seconds: float = 0.0
+    device: str = "cpu"
+
+    @property
+    def total(self):
+        return self.stop - self.start
+
+    @property
+    def count(self):                       # mismatches, as ExhaustiveResult
+        return self.wrong
+
+    @property
+    def ok(self):
+        return self.wrong == 0
+
+    @property
+    def pairs_per_s(self):
+        return self.total / self.seconds if self.seconds > 0 else float("inf")
+
+    def describe(self):
+        head = (f"{self.netlist}: [{self.start:#x}, {self.stop:#x}) {self.total:,} inputs: "
+                f"{self.correct:,} correctly rounded, {self.faithful:,} faithful, "
+                f"{self.wrong:,} wrong ({self.hard:,} decided by mpmath; {self.device}, "
+                f"{self.seconds:.1f} s)")
+        from .fast_engine import format_mismatch
+        return "\n".join([head] + [format_mismatch(*m) for m in self.first])
+
+
+def _resolve(name, codes):
+    from ..golden.functions import faithful_alternative, golden_function
+    cr = golden_function(name, "fp32", codes)
+    return cr, faithful_alternative(name, "fp32", codes, cr)
+
+
+def function_sweep(netlist, *, start=0, stop=1 << 32, device=None, chunk=None,
+                   progress=None, engine=None) -> FunctionSweepResult:
+    """Classify the outputs of the FP32 function ``netlist`` on inputs ``[start, stop)``."""
+    from .fast_engine import FastEngine
+    name = netlist.meta.get("unit")
+    if netlist.meta.get("format") != "fp32" or name not in SWEEP_FUNCTIONS:
+        raise ValueError(f"{netlist.name} is not an FP32 function with a sweep: those are "
+                         f"{', '.join(SWEEP_FUNCTIONS)} in fp32")
+    if not 0 <= start < stop <= 1 << 32:
+        raise ValueError(f"need 0 <= start < stop <= 2^32, got {start:#x}..{stop:#x}")
+    eng = engine or FastEngine(netlist, device=device)
+    dev = eng.device
+    step = chunk or CHUNK[dev.type]
+    res = FunctionSweepResult(netlist.name, start, stop, device=str(dev))
+    t0 = time.perf_counter()
+    for lo in range(start, stop, step):
+        n = min(step, stop - lo)
+        codes = torch.arange(lo, lo + n, dtype=torch.int64, device=dev)
+        with torch.no_grad():
+            got = eng.run_tensor(codes.reshape(1, -1))[0].to(torch.int64).to(dev) & 0xFFFFFFFF
+            cr, alt, hard = device_bracket(name, codes)
+            idx = torch.nonzero(hard).reshape(-1)
+            if idx.numel():
+                hc = codes[idx].cpu().numpy().astype(np.uint64)
+                rcr, ralt = _resolve(name, hc)
+                cr[idx] = torch.from_numpy(rcr.astype(np.int64)).to(dev)
+                alt[idx] = torch.from_numpy(ralt.astype(np.int64)).to(dev)
+            is_cr = got == cr
+            is_alt = (got == alt) & ~is_cr
+            bad = ~(is_cr | is_alt)
+            res.correct += int(is_cr.sum())
+            res.faithful += int(is_alt.sum())
+            nbad = int(bad.sum())
+            res.hard += int(idx.numel())
+        if nbad:
+            res.wrong += nbad
+            for j in torch.nonzero(bad).reshape(-1)[:KEEP - len(res.first)].tolist():
+                res.first.append(({"a": int(codes[j])}, {"y": int(got[j])},
+                                  {"y": int(cr[j])}))
+        if progress:
+            progress(lo + n - start, stop - start)
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def faithful_outputs(netlist, inputs):
+    """The unit's outputs on ``inputs`` (the fast engine on the CPU), once every one is
+    shown faithful against the exact golden: the expected outputs of its HDL runs. Raises
+    :class:`~.check.MismatchError` naming the first unfaithful inputs, with the correctly
+    rounded code as the expected one."""
+    from ..golden.functions import faithful_alternative, golden_function
+    from .check import assert_bit_exact
+    from .fast_engine import FastEngine
+    meta = netlist.meta
+    codes = np.asarray(inputs["a"], dtype=np.uint64)
+    got = FastEngine(netlist, device="cpu").run({"a": codes})["y"]
+    cr = golden_function(meta["unit"], meta["format"], codes, meta.get("out_format"),
+                         meta.get("policy", "torch"))
+    alt = faithful_alternative(meta["unit"], meta["format"], codes, cr,
+                               meta.get("out_format"), meta.get("policy", "torch"))
+    expected = np.where(got == alt, alt, cr)
+    assert_bit_exact({"a": codes}, {"y": got}, {"y": expected},
+                     context=f"{netlist.name} against the exact value: not faithful",
+                     widths={"a": 32, "y": 32})
+    return {"y": got}
