@@ -51,3 +51,19 @@ def test_function_on_simulator(sim, name, fmt):
     inputs = {"a": _codes(sim, fmt)}
     verify(Design(netlist, stages=1 if sim == "verilator" else 0), inputs,
            golden_outputs(netlist, inputs), engine=sim, lanes=LANES.get(sim))
+
+
+#: The FP32 functions (faithful: expected = the netlist's outputs, each checked faithful
+#: against the exact golden): function vectors per simulator; Amaranth under make regress.
+FP32_VECTORS = {"verilator": 20_000, "icarus": 500, "amaranth": 64}
+
+
+@pytest.mark.parametrize("sim", [pytest.param(s, marks=() if s != "amaranth" else
+                                              (pytest.mark.regress,), id=f"{s}-exp-fp32")
+                                 for s in FP32_VECTORS])
+def test_fp32_function_on_simulator(sim):
+    from spikegate.golden.functions import function_vectors
+    netlist = build_unit("exp", fmt="fp32")
+    inputs = {"a": function_vectors("exp", "fp32", FP32_VECTORS[sim], seed=7)}
+    verify(Design(netlist, stages=1 if sim == "verilator" else 0), inputs,
+           golden_outputs(netlist, inputs), engine=sim, lanes=LANES.get(sim))

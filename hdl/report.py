@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import __version__
 from .atomic import read_json, write_file
 
-__all__ = ["load_report", "load_design", "write_report_files", "report_markdown", "fusesoc_core",
+__all__ = ["load_report", "load_netlist", "load_design", "write_report_files", "report_markdown", "fusesoc_core",
            "generate_command", "SCHEMA_VERSION"]
 
 #: Bumped when a key of report.json changes meaning or disappears.
@@ -26,10 +26,10 @@ def load_report(directory) -> dict:
                      "point at a directory written by `spikegate generate`")
 
 
-def load_design(directory, *, check_verilog=True):
-    """A spatial design directory written by ``generate``: ``(Design, Verilog path)``."""
+def load_netlist(directory):
+    """``(netlist, report)`` of a spatial design directory, without Amaranth (the GPU
+    machine's sweeps read only the netlist)."""
     from ..gen.netlist import Netlist
-    from .design import Design
     directory = Path(directory)
     report = load_report(directory)
     if report.get("form") == "time-multiplexed":
@@ -44,6 +44,14 @@ def load_design(directory, *, check_verilog=True):
     netlist.meta.update({k: report[k] for k in ("unit", "width", "variant", "format", "to",
                                                 "policy", "n", "eps", "rounding", "out_format")
                           if k in report})
+    return netlist, report
+
+
+def load_design(directory, *, check_verilog=True):
+    """A spatial design directory written by ``generate``: ``(Design, Verilog path)``."""
+    from .design import Design
+    directory = Path(directory)
+    netlist, report = load_netlist(directory)
     design = Design(netlist, stages=report.get("stages", 0), top=report["top"],
                     backend=report.get("backend", "direct"))
     verilog = directory / report["verilog"]

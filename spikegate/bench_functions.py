@@ -176,3 +176,112 @@ def run_functions_bench(path=REPORT) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(run_functions_bench())
+
+
+# -- FP32 ---------------------------------------------------------------------------------
+
+REPORT32 = Path("reports/functions32.md")
+SWEEP32 = {"exp": Path("reports/exp32_sweep.json")}
+#: NEXUS's FP32 functions measured on its own code (32,768 inputs ~ N(0, 16), one run):
+#: neuron evaluations per input, correctly rounded %, max error in ULP (issue 12)
+NEXUS32 = {"exp": (256_463, 63.7, 2)}
+VECTORS32 = 1_000_000
+
+
+def _sweep_totals(path):
+    import json
+    if not path.exists():
+        return None
+    runs = json.loads(path.read_text())
+    keys = ("vectors", "mismatches", "correct", "faithful", "hard", "seconds")
+    total = {k: sum(r.get(k, 0) for r in runs["ranges"]) for k in keys}
+    total.update(proved=runs["proved_vectors"], device=runs["ranges"][-1]["device"])
+    return total
+
+
+def fp32_function_rows(vectors=VECTORS32):
+    """Per FP32 function: the netlist's figures, its results and torch's (CPU float32) on
+    ``vectors`` seeded random and directed inputs against the exact value, and the
+    recorded all-inputs sweep."""
+    import torch
+    from .gen.float32_function import FLOAT32_FUNCTIONS, build_float32_function
+    from .golden.functions import faithful_alternative, function_vectors, golden_function
+    from .sim.fast_engine import FastEngine
+    from .sim.function_sweep import device_bracket
+    rows = []
+    for name in FLOAT32_FUNCTIONS:
+        netlist = build_float32_function(name)
+        s = netlist.stats()
+        codes = function_vectors(name, "fp32", vectors, seed=0)
+        got = FastEngine(netlist, device="cpu").run({"a": codes})["y"]
+        cr, alt, hard = (t.numpy().astype(np.uint64) for t in
+                         device_bracket(name, torch.from_numpy(codes.astype(np.int64))))
+        hard = hard.astype(bool)
+        cr[hard] = golden_function(name, "fp32", codes[hard])
+        alt[hard] = faithful_alternative(name, "fp32", codes[hard], cr[hard])
+        x = torch.from_numpy(codes.astype(np.uint32).view(np.int32)).view(torch.float32)
+        t = getattr(torch, name)(x).view(torch.int32).numpy().astype(np.uint32).astype(np.uint64)
+        t = np.where(torch.isnan(getattr(torch, name)(x)).numpy(), np.uint64(0x7FC00000), t)
+        rows.append({"function": name, "neurons": s["neurons"], "depth": s["depth"],
+                     "max_fanin": s["max_fanin"], "synapses": s["synapses"],
+                     "blocks": s["neurons_per_block"], "vectors": len(codes),
+                     "correct": int((got == cr).sum()),
+                     "faithful": int(((got != cr) & (got == alt)).sum()),
+                     "wrong": int(((got != cr) & (got != alt)).sum()),
+                     "torch_correct": int((t == cr).sum()),
+                     "torch_unfaithful": int(((t != cr) & (t != alt)).sum()),
+                     "sweep": _sweep_totals(SWEEP32[name]) if name in SWEEP32 else None})
+    return rows
+
+
+def _markdown32(rows):
+    lines = ["# FP32 functions", "",
+             "`spikegate bench functions32` writes this file. Units: `spikegate generate NAME "
+             "--format fp32` (gen/float32_function.py: range reduction, a step-function table, "
+             "a fixed-point polynomial in truncated heaps, the one rounding block). They are "
+             "*faithful* (one of the two floats around the exact value) for every input and "
+             "correctly rounded for nearly all; the exact golden is golden/functions.py "
+             "(mpmath, Ziv's loop).", "",
+             "| function | neurons | depth | max fan-in | synapses | NEXUS neuron evaluations "
+             "| ratio | NEXUS correctly rounded | NEXUS max error |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        nx = NEXUS32.get(r["function"])
+        lines.append(f"| {r['function']} | {r['neurons']:,} | {r['depth']} | "
+                     f"{r['max_fanin']} | {r['synapses']:,} | "
+                     + (f"{nx[0]:,} | 1/{nx[0] / r['neurons']:.0f} | {nx[1]}% | {nx[2]} ULP |"
+                        if nx else "| | | |"))
+    lines += ["", f"Seeded random and directed inputs (`function_vectors`: specials, range "
+              f"thresholds and neighbours, an eighth nearest a rounding boundary, uniform "
+              f"values over the range, uniform bit patterns), CPU engine; torch: its float32 "
+              f"CPU function on the same inputs, against the same exact values:", "",
+              "| function | inputs | correctly rounded | faithful only | wrong | torch correctly "
+              "rounded | torch unfaithful |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['function']} | {r['vectors']:,} | {r['correct']:,} | "
+                     f"{r['faithful']:,} | {r['wrong']} | {r['torch_correct']:,} | "
+                     f"{r['torch_unfaithful']:,} |")
+    lines += ["", "Every input (`spikegate verify DIR --exhaustive`, recorded by range in "
+              "reports/<function>32_sweep.json, copied from the design folder):", "",
+              "| function | inputs proved | of | correctly rounded | faithful only | wrong | "
+              "decided by mpmath | device | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        w = r["sweep"]
+        if w is None:
+            lines.append(f"| {r['function']} | not swept | 2^32 | | | | | | |")
+            continue
+        lines.append(f"| {r['function']} | {w['proved']:,} | 4,294,967,296 | "
+                     f"{w['correct']:,} ({100 * w['correct'] / w['vectors']:.4f}%) | "
+                     f"{w['faithful']:,} | {w['mismatches']} | {w['hard']:,} | {w['device']} | "
+                     f"{w['seconds']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_fp32_functions_bench(path=REPORT32) -> int:
+    from .hdl.atomic import write_file
+    rows = fp32_function_rows()
+    text = _markdown32(rows)
+    write_file(path, text)
+    print(text)
+    print(f"wrote {path}")
+    return 0 if all(r["wrong"] == 0 for r in rows) else 1

@@ -104,6 +104,9 @@ def cmd_bench(args):
     if args.what == "functions":
         from .bench_functions import run_functions_bench
         return run_functions_bench()
+    if args.what == "functions32":
+        from .bench_functions import run_fp32_functions_bench
+        return run_fp32_functions_bench()
     if args.what in ("norms", "softmax"):
         from .bench_norms import run_norms_bench, run_softmax_bench
         return run_norms_bench() if args.what == "norms" else run_softmax_bench()
@@ -195,7 +198,8 @@ def build_parser():
 
     bench = sub.add_parser("bench", help="print benchmark figures")
     bench.add_argument("what", choices=("structure", "cocotb", "engine", "synth", "depth",
-                                        "scale", "linear", "exhaustive", "functions", "norms",
+                                        "scale", "linear", "exhaustive", "functions", "functions32",
+                                        "norms",
                                         "softmax"))
     from .engine_bench import add_engine_arguments
     add_engine_arguments(bench)

@@ -115,7 +115,7 @@ def _first_lines(result):
 
 def _exhaustive(args, progress):
     """``verify --exhaustive``: the whole input space (or ``--range``) on the fast engine."""
-    from .hdl.report import load_design, load_report
+    from .hdl.report import load_netlist, load_report
     from .sim.distributed import in_torchrun, spawn_sweep, sweep_rank
     from .sim.exhaustive import exhaustive_sweep, record_sweep
     report = load_report(args.directory)
@@ -124,11 +124,12 @@ def _exhaustive(args, progress):
                          "streams take --vectors N")
     if args.gpus is not None and args.gpus < 1:
         raise ValueError(f"--gpus takes a number of processes >= 1, not {args.gpus}")
-    design, _ = load_design(args.directory)
-    bits = sum(len(v) for v in design.netlist.inputs.values())
+    netlist, report = load_netlist(args.directory)          # the artefact checked
+    top = report["top"]
+    bits = sum(len(v) for v in netlist.inputs.values())
     lo, hi = _parse_range(args.index_range, 1 << bits)
     device = None if args.device == "auto" else args.device
-    progress.step(f"exhaustive: {design.top}, inputs {lo:#x}..{hi:#x} ({hi - lo:,} vectors)")
+    progress.step(f"exhaustive: {top} (netlist.json), inputs {lo:#x}..{hi:#x} ({hi - lo:,} vectors)")
     last = [0.0]
 
     def report_progress(done, total):
@@ -140,24 +141,24 @@ def _exhaustive(args, progress):
         if args.gpus:
             import torch
             backend = "nccl" if torch.cuda.is_available() else "gloo"
-            result = spawn_sweep(design.netlist, world=args.gpus, start=lo, stop=hi,
+            result = spawn_sweep(netlist, world=args.gpus, start=lo, stop=hi,
                                  backend=backend)
         else:
-            result = sweep_rank(design.netlist, start=lo, stop=hi)
+            result = sweep_rank(netlist, start=lo, stop=hi)
             if int(os.environ.get("RANK", 0)) != 0:   # rank 0 reports and records
                 return 0 if result.ok else 1
-    elif design.netlist.meta.get("rounding") == "faithful":      # FP32 functions
+    elif netlist.meta.get("rounding") == "faithful":      # FP32 functions
         from .sim.function_sweep import function_sweep
-        result = function_sweep(design.netlist, device=device, start=lo, stop=hi,
+        result = function_sweep(netlist, device=device, start=lo, stop=hi,
                                 progress=report_progress)
     else:
-        result = exhaustive_sweep(design.netlist, device=device, start=lo, stop=hi,
+        result = exhaustive_sweep(netlist, device=device, start=lo, stop=hi,
                                   progress=report_progress)
     extra = {k: getattr(result, k) for k in ("correct", "faithful", "hard")
              if hasattr(result, k)}
-    runs = record_sweep(args.directory, result, start=lo, stop=hi, top=design.top,
+    runs = record_sweep(args.directory, result, start=lo, stop=hi, top=top,
                         extra=extra)
-    summary = {"top": design.top, "sim": f"fast-{result.device}", "vectors": result.total,
+    summary = {"top": top, "artefact": "netlist.json", "sim": f"fast-{result.device}", "vectors": result.total,
                "mismatches": result.count, "pass": result.ok,
                "seconds": round(result.seconds, 3), "range": [lo, hi],
                "vectors_per_s": round(result.pairs_per_s), "proved_vectors":
@@ -167,16 +168,16 @@ def _exhaustive(args, progress):
     if args.json:
         print(json.dumps(summary))
     elif not result.ok:
-        print(f"FAIL {design.top}: {result.count:,} mismatches in {result.total:,} vectors\n"
+        print(f"FAIL {top}: {result.count:,} mismatches in {result.total:,} vectors\n"
               + "\n".join(_first_lines(result)), file=sys.stderr)
     elif not args.quiet and extra:
-        print(f"PASS {design.top} on {result.device}: {result.total:,} inputs faithful, "
+        print(f"PASS {top} on {result.device}: {result.total:,} inputs faithful, "
               f"{extra['correct']:,} correctly rounded ({extra['faithful']:,} not), "
               f"{result.seconds:.1f} s ({result.pairs_per_s / 1e6:.1f}M/s); "
               f"{runs['proved_vectors']:,} of {1 << bits:,} proved so far "
               f"({Path(args.directory) / 'exhaustive.json'})")
     elif not args.quiet:
-        print(f"PASS {design.top} exhaustive on {result.device}: {result.total:,} vectors "
+        print(f"PASS {top} exhaustive on {result.device}: {result.total:,} vectors "
               f"bit-exact in {result.seconds:.1f} s ({result.pairs_per_s / 1e6:.1f}M/s); "
               f"{runs['proved_vectors']:,} of {1 << bits:,} proved so far "
               f"({Path(args.directory) / 'exhaustive.json'})")
@@ -186,10 +187,10 @@ def _exhaustive(args, progress):
 def cmd_verify(args):
     from .commands import Progress
     from .sim.check import MismatchError
+    if args.exhaustive:                 # the fast engine only: no HDL toolchain needed
+        return _exhaustive(args, Progress(enabled=not (args.quiet or args.json)))
     from .sim.run import check_engine
     check_engine(args.sim)
-    if args.exhaustive:
-        return _exhaustive(args, Progress(enabled=not (args.quiet or args.json)))
     if args.vectors is not None and args.vectors < 1:
         raise ValueError(f"--vectors must be at least 1, not {args.vectors}")
     from .hdl.report import load_report
