@@ -54,11 +54,12 @@ def test_function_on_simulator(sim, name, fmt):
 
 
 #: The FP32 functions (faithful: expected = the netlist's outputs, each checked faithful
-#: against the exact golden): function vectors per simulator; Amaranth under make regress.
+#: against the exact golden): function vectors per simulator; Icarus (146 s for 500
+#: vectors, mostly elaborating 4,657 wide neurons) under make regress.
 FP32_VECTORS = {"verilator": 20_000, "icarus": 500, "amaranth": 64}
 
 
-@pytest.mark.parametrize("sim", [pytest.param(s, marks=() if s != "amaranth" else
+@pytest.mark.parametrize("sim", [pytest.param(s, marks=() if s != "icarus" else
                                               (pytest.mark.regress,), id=f"{s}-exp-fp32")
                                  for s in FP32_VECTORS])
 def test_fp32_function_on_simulator(sim):
