@@ -44,11 +44,13 @@ from .fixed_point import Column, Fixed, step_table
 from .float_add import unpack_float
 from .float_round import round_pack
 from .gates import and_, or_, xor
+from .shift import shift_right
 from .linear_form import Lin, bus_value
-from .netlist import CONST0, UNBOUNDED, Bounds, Netlist
+from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .thermometers import Thermometers
 
-__all__ = ["FLOAT32_FUNCTIONS", "build_float32_function", "build_exp32", "EXP32"]
+__all__ = ["FLOAT32_FUNCTIONS", "build_float32_function", "build_exp32", "build_sigmoid32",
+           "build_silu32", "EXP32", "RECIP"]
 
 #: The datapath's precisions (exponents of the least significant bits kept).
 EXP32 = {"x_lsb": -36, "t_lsb": -42, "table_bits": 10, "table_lsb": -43, "u_lsb": -31,
@@ -82,13 +84,15 @@ def _pow2_poly(h_exp):
     return ((r[0] * s[1][1] - r[1] * s[0][1]) / det, (s[0][0] * r[1] - s[1][0] * r[0]) / det)
 
 
-def _to_fixed(b, fields, x_lsb):
+def _to_fixed(b, fields, x_lsb, saturate=None):
     """``|x| 2^-x_lsb`` truncated (bits ``x_lsb .. _X_MSB``) by a decoded shifter: bit ``p``
     is the OR over the exponent codes ``e`` of ``[e == code] and sig_(p + bias + M - e)``
-    (the hidden bit is 1 on every code that reaches a kept bit)."""
+    (the hidden bit is 1 on every code that reaches a kept bit). ``saturate`` set: all
+    ones (``|x| >= 2^7`` read as just below ``2^7``)."""
     fmt = fields.fmt
     M, base = fmt.man_bits, fmt.bias + fmt.man_bits  # |x| = sig * 2^(e - base), e >= 1
     therm = Thermometers(b, fields.exp)
+    extra = () if saturate is None else (saturate,)
     bits = []
     with b.block("shift"):
         for p in range(x_lsb, _X_MSB + 1):
@@ -98,31 +102,25 @@ def _to_fixed(b, fields, x_lsb):
                 if 0 <= j <= M:
                     eq = therm.net(("m", e))
                     terms.append(eq if j == M else and_(b, fields.man[j], eq))
+            terms += extra
             bits.append(or_(b, *terms) if terms else CONST0)
     return Fixed(tuple(bits), x_lsb)
 
 
-def build_exp32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
-    """``y = exp(a)`` in fp32, faithfully rounded for every input (port ``a`` -> ``y``)."""
-    fmt = get_format(fmt)
-    policy = check_policy(policy)
+def _exp_core(b, A, negative, *, saturate=None):
+    """``e^(+-|x|) = R 2^k``: ``(R, k, T)`` with ``R`` in ``[1, 2)`` (lsb ``r_lsb``), ``k`` a
+    linear form, ``T = |x| log2 e`` (its bits ``0 .. 7`` are ``floor T``). ``negative``: the
+    net that selects ``e^-|x|`` (``A.sign`` for exp, CONST1 for ``e^-|x|`` always: then
+    ``k = -floor(T) - 1``)."""
     P = EXP32
-    b = NetlistBuilder(f"exp_{fmt.name}_{policy}", bounds=bounds)
-    a = b.input("a", fmt.width)
-    with b.block("unpack"):
-        A = unpack_float(b, fmt, a)
-        e = bus_value(A.exp)
-        big = e.ge(b, fmt.bias + _X_MSB + 1, name="big")          # |x| >= 2^7, inf, NaN
-        overflow = b.neuron([(big, 1), (A.sign, -1)], threshold=1, name="ovf")
-        underflow = b.neuron([(big, 1), (A.sign, 1), (A.nan, -1)], threshold=2, name="unf")
-    X = _to_fixed(b, A, P["x_lsb"])
+    X = _to_fixed(b, A, P["x_lsb"], saturate)
     with b.block("log2e"):
         heap = Column(P["t_lsb"], 7)
         heap.add_scaled(X, _mp(lambda: 1 / mpmath.log(2)))
         T = heap.reduce(b, name="t")
     with b.block("negate"):                       # t = -T - 2^t_lsb for x < 0: ~T
-        t = Fixed(tuple(xor(b, bit, A.sign) for bit in T.bits), T.lsb)
-    k = Lin([(bit, 1 << i) for i, bit in enumerate(t.bits[-T.lsb:])]) - Lin.net(A.sign, 256)
+        t = Fixed(tuple(xor(b, bit, negative) for bit in T.bits), T.lsb)
+    k = Lin([(bit, 1 << i) for i, bit in enumerate(t.bits[-T.lsb:])]) - Lin.net(negative, 256)
     J = P["table_bits"]
     j = t.slice(-J, -1).bits
     g = t.slice(t.lsb, -J - 1)
@@ -145,19 +143,149 @@ def build_exp32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
         heap.add_fixed(tab)
         heap.add_product(b, tab.above(P["r_lsb"] + J), q)
         R = heap.reduce(b, name="r")
+    return R, k, T
+
+
+def _unpack_big(b, fmt, a):
+    with b.block("unpack"):
+        A = unpack_float(b, fmt, a)
+        big = bus_value(A.exp).ge(b, fmt.bias + _X_MSB + 1, name="big")  # |x| >= 2^7, inf, NaN
+    return A, big
+
+
+def _meta(b, name, fmt, policy):
+    b.meta.update(unit=name, format=fmt.name, out_format=fmt.name, to=fmt.name,
+                  policy=policy, method="range-reduction", rounding="faithful")
+
+
+def build_exp32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = exp(a)`` in fp32, faithfully rounded for every input (port ``a`` -> ``y``)."""
+    fmt = get_format(fmt)
+    policy = check_policy(policy)
+    b = NetlistBuilder(f"exp_{fmt.name}_{policy}", bounds=bounds)
+    A, big = _unpack_big(b, fmt, b.input("a", fmt.width))
+    with b.block("unpack"):
+        overflow = b.neuron([(big, 1), (A.sign, -1)], threshold=1, name="ovf")
+        underflow = b.neuron([(big, 1), (A.sign, 1), (A.nan, -1)], threshold=2, name="unf")
+    R, k, _ = _exp_core(b, A, A.sign)
     # R 2^k in units of 2^quantum_exp: Y = R 2^-r_lsb
-    shift = P["r_lsb"] - fmt.quantum_exp
+    shift = EXP32["r_lsb"] - fmt.quantum_exp
     y = round_pack(b, fmt, policy, sig=R.bits, scale=k + shift,
                    scale_range=(-_K_MAX - 1 + shift, _K_MAX + shift), sign=(Lin(), 1),
-                   msb_min=-P["r_lsb"] - 1, nan=[A.nan], inf=[overflow], zero=[underflow])
+                   msb_min=-EXP32["r_lsb"] - 1, nan=[A.nan], inf=[overflow], zero=[underflow])
     b.output("y", y)
-    b.meta.update(unit="exp", format=fmt.name, out_format=fmt.name, to=fmt.name,
-                  policy=policy, method="range-reduction", rounding="faithful")
+    _meta(b, "exp", fmt, policy)
+    return b.build()
+
+
+#: The reciprocal's start: ``W0 = 1/(1 + (j + 1)/2^J)`` (a little less) to ``W0_BITS``.
+RECIP = {"table_bits": 10, "w0_bits": 12, "lsb": -46}
+
+
+def _reciprocal(b, frac: Fixed):
+    """``W ~ 1/D`` for ``D = 1 + frac`` in ``[1, 2)`` (``frac``: bits ``lsb .. -1``), to about
+    ``2^-44``: ``W0`` from a step table on the top bits of ``frac``, always below ``1/D``
+    (by at least ``2^-17``), so ``eps = 1 - D W0`` lies in ``(0, 2^-9)``: its bits are the
+    complement of the low bits of ``D W0``; then ``W = W0 (1 + eps + eps^2 + eps^3 +
+    eps^4)`` (error ``eps^5 < 2^-45``)."""
+    J, G, lsb = RECIP["table_bits"], RECIP["w0_bits"], RECIP["lsb"]
+    with b.block("recip"):
+        values = [int(Fraction(1 << G) * (1 - Fraction(1, 1 << 16)) /
+                      (1 + Fraction(i + 1, 1 << J))) for i in range(1 << J)]
+        W0 = Fixed(step_table(b, frac.slice(-J, -1).bits, values, G), -G)
+        heap = Column(lsb, 0)                                  # P = D W0 < 1
+        heap.add_fixed(W0)
+        heap.add_product(b, frac, W0)
+        P = heap.reduce(b, name="dw")
+        eps = Fixed(tuple(b.neuron([(x, -1)], threshold=0, name="eps")
+                          for x in P.slice(lsb, -10).bits), lsb)   # 2^-9 - P mod 2^-9
+        heap = Column(lsb, -18)
+        heap.add_product(b, eps, eps)
+        sq = heap.reduce(b, name="sq")
+        heap = Column(lsb, -9)                                 # Q = eps + eps^2 + ...
+        heap.add_fixed(eps)
+        heap.add_fixed(sq)
+        heap.add_product(b, sq, eps)
+        heap.add_product(b, sq, sq)
+        Q = heap.reduce(b, name="q")
+        heap = Column(lsb, 0)                                  # W = W0 (1 + Q) <= 1
+        heap.add_fixed(W0)
+        heap.add_product(b, W0, Q)
+        return heap.reduce(b, name="w")
+
+
+def _sigmoid_core(b, A, big):
+    """``(Y, s_k)``: ``sigmoid(x) = Y 2^(s k)`` with ``Y`` a Fixed: ``1/(1 + E)`` for
+    ``x >= 0``, ``R/(1 + E)`` for ``x < 0``, where ``E = e^-|x| = R 2^k``, ``k = -n - 1``,
+    ``n = floor(|x| log2 e)``. ``E`` is ``R`` shifted right by ``n + 1`` (a decoded shifter on
+    ``n``), saturated below 1."""
+    R, _, T = _exp_core(b, A, CONST1, saturate=big)
+    n = T.slice(0, 7).bits                                 # k = -n - 1
+    with b.block("e"):
+        shifted = shift_right(b, R.bits, n)                    # R 2^-n, lsb r_lsb
+        top = shifted[-1]                                      # R 2^-n >= 2: E >= 1
+        E = Fixed(tuple(or_(b, x, top) for x in shifted[1:-1]), R.lsb)   # (R 2^-n)/2 < 1
+    W = _reciprocal(b, E)
+    with b.block("select"):                                    # Y = W (s ? R : 1)
+        one = b.neuron([(R.bits[-R.lsb], 1), (A.sign, -1)], threshold=0, name="one")
+        sel = [and_(b, x, A.sign) for x in R.bits]
+        sel[-R.lsb] = one
+        heap = Column(RECIP["lsb"], 1)
+        heap.add_product(b, W, Fixed(tuple(sel), R.lsb))
+        Y = heap.reduce(b, name="y")
+        sn = [and_(b, x, A.sign) for x in n]                   # s k = -s (n + 1)
+    s_k = -(Lin([(x, 1 << i) for i, x in enumerate(sn)]) + Lin.net(A.sign))
+    return Y, s_k
+
+
+def build_sigmoid32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = 1/(1 + exp(-a))`` in fp32, faithful for every input."""
+    fmt = get_format(fmt)
+    policy = check_policy(policy)
+    b = NetlistBuilder(f"sigmoid_{fmt.name}_{policy}", bounds=bounds)
+    A, big = _unpack_big(b, fmt, b.input("a", fmt.width))
+    Y, s_k = _sigmoid_core(b, A, big)
+    shift = Y.lsb - fmt.quantum_exp
+    y = round_pack(b, fmt, policy, sig=Y.bits, scale=s_k + shift,
+                   scale_range=(-_K_MAX - 1 + shift, shift), sign=(Lin(), 1),
+                   msb_min=-Y.lsb - 2, nan=[A.nan])
+    b.output("y", y)
+    _meta(b, "sigmoid", fmt, policy)
+    return b.build()
+
+
+#: SiLU keeps the product ``sig(x) * Y`` from this weight up (``sig`` an integer): relative
+#: ``2^-42`` of a normal input's product, ``2^-20`` of an ULP of a subnormal one's.
+SILU_CUT = -20
+
+
+def build_silu32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = a * sigmoid(a)`` in fp32, faithful for every input: the sigmoid datapath's
+    ``Y 2^(s k)`` times the input's significand, rounded once."""
+    fmt = get_format(fmt)
+    policy = check_policy(policy)
+    b = NetlistBuilder(f"silu_{fmt.name}_{policy}", bounds=bounds)
+    A, big = _unpack_big(b, fmt, b.input("a", fmt.width))
+    with b.block("unpack"):                    # x <= -2^7 or -inf: -0 (x e^x underflows)
+        tiny = b.neuron([(big, 1), (A.sign, 1), (A.nan, -1)], threshold=2, name="neg")
+    Y, s_k = _sigmoid_core(b, A, big)
+    with b.block("product"):
+        heap = Column(SILU_CUT, fmt.man_bits + 2)
+        heap.add_product(b, Fixed(A.sig_bits, 0), Y)
+        Pr = heap.reduce(b, name="p")
+    # x = sig 2^(E' - bias - M): units of 2^quantum_exp
+    scale = A.exponent() - (fmt.bias + fmt.man_bits) - fmt.quantum_exp + Pr.lsb + s_k
+    lo = 1 - (fmt.bias + fmt.man_bits) - fmt.quantum_exp + Pr.lsb - _K_MAX - 1
+    hi = fmt.exp_all - (fmt.bias + fmt.man_bits) - fmt.quantum_exp + Pr.lsb
+    y = round_pack(b, fmt, policy, sig=Pr.bits, scale=scale, scale_range=(lo, hi),
+                   sign=(Lin.net(A.sign), 1), nan=[A.nan], zero=[tiny])
+    b.output("y", y)
+    _meta(b, "silu", fmt, policy)
     return b.build()
 
 
 #: The FP32 functions built so far, by name.
-FLOAT32_FUNCTIONS = {"exp": build_exp32}
+FLOAT32_FUNCTIONS = {"exp": build_exp32, "sigmoid": build_sigmoid32, "silu": build_silu32}
 
 
 def build_float32_function(name, fmt="fp32", *, policy="torch",

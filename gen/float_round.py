@@ -322,7 +322,7 @@ def pack_code(b: NetlistBuilder, fmt, policy, *, x, r, ovf, sign, nan=(), inf=()
     as exclusive ``(net, weight)`` terms) with the special overrides folded into the output
     neurons: NaN gives the canonical NaN; ``ovf`` or an ``inf`` net the policy's overflow
     code (:func:`~spikegate.golden.formats.overflow_code`); a ``zero`` net (never set with
-    a NaN or infinity) gives ``+0``. ``sign`` is ``(Lin, threshold)``.
+    a NaN or infinity) gives a zero of the result's sign. ``sign`` is ``(Lin, threshold)``.
     """
     fmt = get_format(fmt)
     width = len(x)
@@ -346,7 +346,7 @@ def pack_code(b: NetlistBuilder, fmt, policy, *, x, r, ovf, sign, nan=(), inf=()
             out.append(b.neuron(pairs, threshold=1, name="y"))
         form, thr = sign
         kill = form.bounds()[1] - thr + 1
-        out.append(b.neuron(form.pairs() + [(q, -kill) for q in nan + zero],
+        out.append(b.neuron(form.pairs() + [(q, -kill) for q in nan],
                             threshold=thr - form.const, name="sign"))
     return tuple(out)
 
@@ -378,7 +378,8 @@ def round_pack(b: NetlistBuilder, fmt, policy: str, *, sig, scale: Lin, sign,
         The true range of ``scale`` when tighter than its form's bounds (it also trims).
     nan, inf, zero : nets
         Any of them set: the result is the canonical NaN / an infinite result (which
-        follows the overflow policy, as overflow does) / ``+0``. NaN wins over infinity;
+        follows the overflow policy, as overflow does) / a zero of the result's sign. NaN
+        wins over infinity;
         a zero net is never set with either.
     """
     fmt = get_format(fmt)

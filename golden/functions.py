@@ -347,6 +347,26 @@ def golden_function(name, fmt, codes, out=None, policy="torch") -> np.ndarray:
 _ODD_SIGN = ("tanh", "silu", "gelu", "gelu-tanh", "recip")
 
 
+def _tail_interval(name, sign, m, e):
+    """``(lo, hi, limit)``: an interval holding ``f(x)`` from the tail bounds of
+    :data:`_TAILS`, with the limit it approaches (never reached), or ``None``."""
+    if name not in _TAILS:
+        return None
+    x = math.ldexp(-m if sign else m, e)
+    w = min(_TAILS[name][sign](x), 1e15) * math.log2(math.e) * (1 - 1e-9)
+    K = min(math.floor(w) - 2, _TAIL_CAP)
+    if K < 24:
+        return None
+    kind = _TAILS[name][2]
+    L = Fraction(1) if kind == "one" else Fraction(-1 if sign else 1) if kind == "odd" \
+        else Fraction(-m if sign else m) * Fraction(2) ** e
+    d = abs(L) * Fraction(2) ** -K
+    if sign == 0 or kind == "odd":                   # within d of L, on the side of 0
+        return (L - d, L, L) if L > 0 else (L, L + d, L)
+    return (min(Fraction(0), L * Fraction(2) ** -K), max(Fraction(0), L * Fraction(2) ** -K),
+            Fraction(0))
+
+
 def _direction(name, sign, m, e, value: Fraction) -> int:
     """The sign of ``f(x) - value`` (``x = (-1)^sign m 2^e`` finite and non-zero, ``value``
     a finite float): float64 first, trusted to ``2^-FAST_BITS``, then mpmath with a rigorous
@@ -354,6 +374,13 @@ def _direction(name, sign, m, e, value: Fraction) -> int:
     float). Against ``value = 0`` it is the sign of ``f(x)`` itself."""
     if value == 0:
         return -1 if sign and name in _ODD_SIGN else 1
+    box = _tail_interval(name, sign, m, e)
+    if box is not None:
+        lo, hi, limit = box
+        if value == limit:                       # f never reaches its limit
+            return -1 if limit > lo else 1
+        if not lo <= value <= hi:
+            return 1 if lo > value else -1
     x = math.ldexp(-m if sign else m, e)
     try:
         v = _float64(name, x) if name not in ("recip", "rsqrt") else math.nan
