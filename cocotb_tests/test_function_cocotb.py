@@ -55,16 +55,23 @@ def test_function_on_simulator(sim, name, fmt):
 
 #: The FP32 functions (faithful: expected = the netlist's outputs, each checked faithful
 #: against the exact golden): function vectors per simulator; Icarus (146 s for 500
-#: vectors, mostly elaborating 4,657 wide neurons) under make regress.
+#: vectors, mostly elaborating 4,657 wide neurons), sigmoid and SiLU (11,040 and 12,585
+#: neurons: minutes to build on each simulator) under make regress.
 FP32_VECTORS = {"verilator": 20_000, "icarus": 500, "amaranth": 64}
 
 
-@pytest.mark.parametrize("sim", [pytest.param(s, marks=() if s != "icarus" else
-                                              (pytest.mark.regress,), id=f"{s}-exp-fp32")
-                                 for s in FP32_VECTORS])
-def test_fp32_function_on_simulator(sim):
+def _fp32_cases():
+    for sim in FP32_VECTORS:
+        for name in ("exp", "sigmoid", "silu"):
+            quick = name == "exp" and sim != "icarus"
+            yield pytest.param(sim, name, marks=() if quick else (pytest.mark.regress,),
+                               id=f"{sim}-{name}-fp32")
+
+
+@pytest.mark.parametrize("sim,name", list(_fp32_cases()))
+def test_fp32_function_on_simulator(sim, name):
     from spikegate.golden.functions import function_vectors
-    netlist = build_unit("exp", fmt="fp32")
-    inputs = {"a": function_vectors("exp", "fp32", FP32_VECTORS[sim], seed=7)}
+    netlist = build_unit(name, fmt="fp32")
+    inputs = {"a": function_vectors(name, "fp32", FP32_VECTORS[sim], seed=7)}
     verify(Design(netlist, stages=1 if sim == "verilator" else 0), inputs,
            golden_outputs(netlist, inputs), engine=sim, lanes=LANES.get(sim))

@@ -449,7 +449,7 @@ def faithful_alternative(name, fmt, codes, cr, out=None, policy="torch") -> np.n
 
 #: Where each fp32 function's result changes character: ``(lo, hi)`` of the finite range
 #: that is neither ``+0``/``1``/infinity, for the directed vectors.
-_RANGES32 = {"exp": (-104.0, 89.0)}
+_RANGES32 = {"exp": (-104.0, 89.0), "sigmoid": (-104.0, 20.0), "silu": (-120.0, 20.0)}
 
 
 def function_vectors(name, fmt, count, seed=0) -> np.ndarray:
@@ -466,7 +466,8 @@ def function_vectors(name, fmt, count, seed=0) -> np.ndarray:
     f32 = np.float32
     edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 2.0 ** -149, -(2.0 ** -149),
              2.0 ** -126, 2.0 ** -25, -(2.0 ** -25), 2.0 ** -24, -(2.0 ** -24), 2.0 ** -30,
-             lo, hi, 88.72283935546875, -87.33654022216797, -103.97208404541016, 128.0, -128.0]
+             lo, hi, 88.72283935546875, -87.33654022216797, -103.97208404541016, 128.0, -128.0,
+             2.0 ** -126 * 3, -(2.0 ** -126) * 3, 2.0 ** -125, 16.6355, 17.3287, 20.0, -120.0]
     base = np.array(edges, f32).view(np.uint32).astype(np.int64)
     near = (base[:, None] + np.arange(-8, 9)[None, :]).reshape(-1)
     near = near[(near >= 0) & (near < 1 << 32)]
@@ -487,6 +488,10 @@ def _numpy64(name, x):
     """float64 ``f(x)`` on arrays (numpy's functions, for choosing vectors only)."""
     if name == "exp":
         return np.exp(x)
+    if name == "sigmoid":
+        return 1 / (1 + np.exp(-x))
+    if name == "silu":
+        return x / (1 + np.exp(-x))
     raise ValueError(f"no vector generator for {name}")
 
 

@@ -723,6 +723,9 @@ class FastEngine:
         CPU threads (default: torch's thread count).
     arith : {"f32", "i32"} or None
         GPU arithmetic of the neuron sums (default: float32 when exact, else int32).
+    c_ops : int
+        Largest program compiled to C on the CPU (larger ones run on TorchEngine): gcc
+        takes about a minute for 12,000 neurons, worth it for a million vectors.
 
     Only the ideal gate mode is here: noise, threshold variation, faults and temporal
     mode stay in :class:`~spikegate.sim.torch_engine.TorchEngine`, whose outputs this
@@ -730,7 +733,7 @@ class FastEngine:
     """
 
     def __init__(self, netlist: Netlist, *, device=None, threads=None, arith=None,
-                 block=None, warps=None, tiled=None):
+                 block=None, warps=None, tiled=None, c_ops=CPU_KERNEL_OPS):
         if not isinstance(netlist, Netlist):
             raise TypeError(f"netlist must be a Netlist, not {netlist!r}")
         self.netlist = netlist
@@ -749,7 +752,7 @@ class FastEngine:
             if not tiled:
                 self.kernel = _TritonKernel(self.program, self.device, arith, block, warps)
                 self.backend = "triton"
-        elif c_compiler() is not None and len(self.program.ops) <= CPU_KERNEL_OPS:
+        elif c_compiler() is not None and len(self.program.ops) <= c_ops:
             self.kernel = _CKernel(self.program, threads)
             self.backend = "c"
         else:

@@ -59,8 +59,53 @@ def _exp_tails(x, bits):
     return tiny | low | high | nan, cr, alt
 
 
+def _sigmoid_tails(x, bits):
+    """``x > 20``: 1 (``e^-20 < 2^-25``); ``x < -104``: +0 (``e^-104 < 2^-150``); ``|x| <
+    2^-30``: 1/2 (``|x|/4`` below half an ULP), the neighbour on ``x``'s side the other."""
+    half = 0x3F000000
+    tiny = x.abs() < 2.0 ** -30
+    cr = torch.full_like(bits, half)
+    alt = torch.where(x > 0, half + 1, torch.where(x < 0, half - 1, half))
+    low, high = x < -104.0, x > 20.0
+    cr = torch.where(low, 0, torch.where(high, F32_ONE, cr))
+    alt = torch.where(low, torch.where(torch.isinf(x), 0, 1),
+                      torch.where(high, torch.where(torch.isinf(x), F32_ONE, F32_ONE - 1), alt))
+    nan = torch.isnan(x)
+    return tiny | low | high | nan, torch.where(nan, F32_NAN, cr), torch.where(nan, F32_NAN, alt)
+
+
+def _silu_tails(x, bits):
+    """``x > 20``: ``x`` (``x e^-x`` below half an ULP), one ULP less the other; ``x < -120``:
+    -0 (``|x| e^x < 2^-150``); ``|x| < 2^-30``: ``x/2 + x^2/4`` rounded: ``x/2`` when it is
+    an fp32 value (the neighbour above the other), else the midpoint's upper neighbour."""
+    u = bits.to(torch.int64) & 0xFFFFFFFF
+    neg0 = 0x80000000
+    low, high = x < -120.0, x > 20.0
+    tiny = x.abs() < 2.0 ** -30
+    h = x / 2                                        # exact in float64
+    c = h.float()
+    up = torch.nextafter(c, torch.full_like(c, float("inf")))
+    dn = torch.nextafter(c, torch.full_like(c, float("-inf")))
+    exact = c.double() == h
+    above = c.double() > h
+    code = lambda t: t.view(torch.int32).to(torch.int64) & 0xFFFFFFFF   # noqa: E731
+    cr = torch.where(exact | above, code(c), code(up))
+    alt = torch.where(exact, code(up), torch.where(above, code(dn), code(c)))
+    zero = x == 0
+    cr = torch.where(zero, u, cr)
+    alt = torch.where(zero, u, alt)
+    cr = torch.where(high, u, torch.where(low, neg0, cr))
+    alt = torch.where(high, torch.where(torch.isinf(x), u, u - 1),
+                      torch.where(low, torch.where(torch.isinf(x), neg0, neg0 + 1), alt))
+    nan = torch.isnan(x)
+    return (tiny | low | high | nan, torch.where(nan, F32_NAN, cr),
+            torch.where(nan, F32_NAN, alt))
+
+
 #: function -> (float64 evaluation, tails)
-SWEEP_FUNCTIONS = {"exp": (torch.exp, _exp_tails)}
+SWEEP_FUNCTIONS = {"exp": (torch.exp, _exp_tails),
+                   "sigmoid": (lambda x: 1 / (1 + torch.exp(-x)), _sigmoid_tails),
+                   "silu": (lambda x: x / (1 + torch.exp(-x)), _silu_tails)}
 
 
 def device_bracket(name, codes):
@@ -152,7 +197,8 @@ def function_sweep(netlist, *, start=0, stop=1 << 32, device=None, chunk=None,
                          f"{', '.join(SWEEP_FUNCTIONS)} in fp32")
     if not 0 <= start < stop <= 1 << 32:
         raise ValueError(f"need 0 <= start < stop <= 2^32, got {start:#x}..{stop:#x}")
-    eng = engine or FastEngine(netlist, device=device)
+    # a sweep runs millions of inputs: worth a C kernel of any size on the CPU
+    eng = engine or FastEngine(netlist, device=device, c_ops=1 << 30)
     dev = eng.device
     step = chunk or CHUNK[dev.type]
     res = FunctionSweepResult(netlist.name, start, stop, device=str(dev))
@@ -161,7 +207,12 @@ def function_sweep(netlist, *, start=0, stop=1 << 32, device=None, chunk=None,
         n = min(step, stop - lo)
         codes = torch.arange(lo, lo + n, dtype=torch.int64, device=dev)
         with torch.no_grad():
-            got = eng.run_tensor(codes.reshape(1, -1))[0].to(torch.int64).to(dev) & 0xFFFFFFFF
+            if eng.backend == "torch":             # no C kernel for this size on the CPU
+                y = eng.run({"a": codes.numpy().astype(np.uint64)})["y"]
+                got = torch.from_numpy(y.astype(np.int64))
+            else:
+                got = eng.run_tensor(codes.reshape(1, -1))[0].to(torch.int64).to(dev)
+            got = got & 0xFFFFFFFF
             cr, alt, hard = device_bracket(name, codes)
             idx = torch.nonzero(hard).reshape(-1)
             if idx.numel():

@@ -181,10 +181,10 @@ if __name__ == "__main__":
 # -- FP32 ---------------------------------------------------------------------------------
 
 REPORT32 = Path("reports/functions32.md")
-SWEEP32 = {"exp": Path("reports/exp32_sweep.json")}
+SWEEP32 = {name: Path(f"reports/{name}32_sweep.json") for name in ("exp", "sigmoid", "silu")}
 #: NEXUS's FP32 functions measured on its own code (32,768 inputs ~ N(0, 16), one run):
 #: neuron evaluations per input, correctly rounded %, max error in ULP (issue 12)
-NEXUS32 = {"exp": (256_463, 63.7, 2)}
+NEXUS32 = {"exp": (256_463, 63.7, 2), "sigmoid": (288_185, 58.5, 3), "silu": (309_601, 58.0, 3)}
 VECTORS32 = 1_000_000
 
 
@@ -195,7 +195,16 @@ def _sweep_totals(path):
     runs = json.loads(path.read_text())
     keys = ("vectors", "mismatches", "correct", "faithful", "hard", "seconds")
     total = {k: sum(r.get(k, 0) for r in runs["ranges"]) for k in keys}
-    total.update(proved=runs["proved_vectors"], device=runs["ranges"][-1]["device"])
+    spans = sorted((r["start"], r["stop"]) for r in runs["ranges"] if r["mismatches"] == 0)
+    merged = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    devices = sorted({r["device"] for r in runs["ranges"]})
+    total.update(proved=runs["proved_vectors"], device=", ".join(devices),
+                 ranges=", ".join(f"{lo:#010x}..{hi:#010x}" for lo, hi in merged))
     return total
 
 
@@ -213,15 +222,16 @@ def fp32_function_rows(vectors=VECTORS32):
         netlist = build_float32_function(name)
         s = netlist.stats()
         codes = function_vectors(name, "fp32", vectors, seed=0)
-        got = FastEngine(netlist, device="cpu").run({"a": codes})["y"]
+        got = FastEngine(netlist, device="cpu", c_ops=1 << 30).run({"a": codes})["y"]
         cr, alt, hard = (t.numpy().astype(np.uint64) for t in
                          device_bracket(name, torch.from_numpy(codes.astype(np.int64))))
         hard = hard.astype(bool)
         cr[hard] = golden_function(name, "fp32", codes[hard])
         alt[hard] = faithful_alternative(name, "fp32", codes[hard], cr[hard])
         x = torch.from_numpy(codes.astype(np.uint32).view(np.int32)).view(torch.float32)
-        t = getattr(torch, name)(x).view(torch.int32).numpy().astype(np.uint32).astype(np.uint64)
-        t = np.where(torch.isnan(getattr(torch, name)(x)).numpy(), np.uint64(0x7FC00000), t)
+        fx = {"silu": torch.nn.functional.silu}.get(name, getattr(torch, name))(x)
+        t = fx.view(torch.int32).numpy().astype(np.uint32).astype(np.uint64)
+        t = np.where(torch.isnan(fx).numpy(), np.uint64(0x7FC00000), t)
         rows.append({"function": name, "neurons": s["neurons"], "depth": s["depth"],
                      "max_fanin": s["max_fanin"], "synapses": s["synapses"],
                      "blocks": s["neurons_per_block"], "vectors": len(codes),
@@ -270,7 +280,7 @@ def _markdown32(rows):
         if w is None:
             lines.append(f"| {r['function']} | not swept | 2^32 | | | | | | |")
             continue
-        lines.append(f"| {r['function']} | {w['proved']:,} | 4,294,967,296 | "
+        lines.append(f"| {r['function']} | {w['proved']:,} ({w['ranges']}) | 4,294,967,296 | "
                      f"{w['correct']:,} ({100 * w['correct'] / w['vectors']:.4f}%) | "
                      f"{w['faithful']:,} | {w['mismatches']} | {w['hard']:,} | {w['device']} | "
                      f"{w['seconds']:.0f} |")

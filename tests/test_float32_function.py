@@ -1,14 +1,16 @@
-"""FP32 exp from neurons: faithful against the exact value on 10^6 seeded random and
-directed inputs (specials, range thresholds, the inputs nearest a rounding boundary), the
-fast bracket of the GPU sweep against the exact golden, and a sweep that must catch a
-broken unit. All 2^32 inputs: ``spikegate verify DIR --exhaustive`` (reports/exp32_sweep.json)."""
+"""FP32 exp, sigmoid and SiLU from neurons: faithful against the exact value on 10^6 seeded
+random and directed inputs each (specials, range thresholds, the inputs nearest a rounding
+boundary), the fast bracket of the sweeps against the exact golden, and a sweep that must
+catch a broken unit. Every input: ``spikegate verify DIR --exhaustive``
+(reports/*32_sweep.json)."""
 
 import numpy as np
 import pytest
 import torch
 
 from spikegate.gen.builder import NetlistBuilder
-from spikegate.gen.float32_function import build_exp32, build_float32_function
+from spikegate.gen.float32_function import (FLOAT32_FUNCTIONS, build_exp32,
+                                            build_float32_function)
 from spikegate.golden.functions import faithful_alternative, function_vectors, golden_function
 from spikegate.sim.fast_engine import FastEngine
 from spikegate.sim.function_sweep import device_bracket, faithful_outputs, function_sweep
@@ -21,13 +23,13 @@ def exp32():
     return netlist, FastEngine(netlist, device="cpu")
 
 
-def _bracket(codes):
+def _bracket(codes, name="exp"):
     cr, alt, hard = (t.numpy().astype(np.uint64) for t in
-                     device_bracket("exp", torch.from_numpy(codes.astype(np.int64))))
+                     device_bracket(name, torch.from_numpy(codes.astype(np.int64))))
     hard = hard.astype(bool)
     if hard.any():                          # the exact golden decides the hard ones
-        cr[hard] = golden_function("exp", "fp32", codes[hard])
-        alt[hard] = faithful_alternative("exp", "fp32", codes[hard], cr[hard])
+        cr[hard] = golden_function(name, "fp32", codes[hard])
+        alt[hard] = faithful_alternative(name, "fp32", codes[hard], cr[hard])
     return cr, alt, hard
 
 
@@ -37,11 +39,14 @@ def _first(mask, codes, got, cr, alt, k=5):
                      for i in np.flatnonzero(mask)[:k])
 
 
-def test_exp32_faithful_on_a_million_inputs(exp32):
-    netlist, eng = exp32
-    codes = function_vectors("exp", "fp32", 1_000_000, seed=0)
+@pytest.mark.parametrize("name", list(FLOAT32_FUNCTIONS))
+def test_fp32_function_faithful_on_a_million_inputs(name, exp32):
+    netlist, eng = exp32 if name == "exp" else (build_float32_function(name), None)
+    if eng is None:                  # past the default C size: one compile, 10^6 inputs
+        eng = FastEngine(netlist, device="cpu", c_ops=1 << 30)
+    codes = function_vectors(name, "fp32", 1_000_000, seed=0)
     got = eng.run({"a": codes})["y"]
-    cr, alt, hard = _bracket(codes)
+    cr, alt, hard = _bracket(codes, name)
     wrong = (got != cr) & (got != alt)
     assert not wrong.any(), f"{wrong.sum()} unfaithful: " + _first(wrong, codes, got, cr, alt)
     correct = (got == cr).mean()
@@ -50,13 +55,18 @@ def test_exp32_faithful_on_a_million_inputs(exp32):
     assert hard.sum() > 100                  # the directed set reaches the hard cases
 
 
-def test_fast_bracket_agrees_with_the_exact_golden():
-    codes = function_vectors("exp", "fp32", 20_000, seed=3)
+@pytest.mark.parametrize("name", list(FLOAT32_FUNCTIONS))
+def test_fast_bracket_agrees_with_the_exact_golden(name):
+    rng = np.random.default_rng(5)
+    tiny = np.concatenate([rng.integers(0, 1 << 23, 2000),             # subnormals
+                           rng.integers(0x2C000000, 0x31000000, 2000)])  # |x| < 2^-30
+    tiny = np.concatenate([tiny, tiny | (1 << 31)]).astype(np.uint64)
+    codes = np.concatenate([function_vectors(name, "fp32", 20_000, seed=3), tiny])
     cr, alt, hard = (t.numpy().astype(np.uint64) for t in
-                     device_bracket("exp", torch.from_numpy(codes.astype(np.int64))))
+                     device_bracket(name, torch.from_numpy(codes.astype(np.int64))))
     hard = hard.astype(bool)
-    exact = golden_function("exp", "fp32", codes)
-    exact_alt = faithful_alternative("exp", "fp32", codes, exact)
+    exact = golden_function(name, "fp32", codes)
+    exact_alt = faithful_alternative(name, "fp32", codes, exact)
     for name, fast, ref in (("cr", cr, exact), ("alt", alt, exact_alt)):
         bad = (fast != ref) & ~hard
         assert not bad.any(), f"{name}: " + _first(bad, codes, fast, ref, exact_alt)
@@ -92,6 +102,27 @@ def test_sweep_and_verify_catch_a_broken_unit(exp32):
     assert "a=0x3f8" in res.describe()
     with pytest.raises(MismatchError, match="not faithful"):
         faithful_outputs(broken, {"a": np.arange(0x3F800000, 0x3F800100, dtype=np.uint64)})
+
+
+SPECIALS_SIGMOID = {0x00000000: 0x3F000000, 0x80000000: 0x3F000000, 0x7F800000: 0x3F800000,
+                    0xFF800000: 0x00000000, 0x7FC00000: 0x7FC00000, 0x43000000: 0x3F800000,
+                    0xC3000000: 0x00000000, 0x3F800000: 0x3F3B26A8, 0xBF800000: 0x3E89B2B1}
+SPECIALS_SILU = {0x00000000: 0x00000000, 0x80000000: 0x80000000, 0x7F800000: 0x7F800000,
+                 0xFF800000: 0x80000000, 0x7FC00000: 0x7FC00000, 0x7F7FFFFF: 0x7F7FFFFF,
+                 0xFF7FFFFF: 0x80000000, 0xC3000000: 0x80000000, 0x00000001: 0x00000001,
+                 0x3F800000: 0x3F3B26A8, 0xBF800000: 0xBE89B2B1}
+
+
+@pytest.mark.parametrize("name,table", [("sigmoid", SPECIALS_SIGMOID),
+                                        ("silu", SPECIALS_SILU)])
+def test_sigmoid_silu_special_values(name, table):
+    from spikegate.sim.torch_engine import TorchEngine
+    codes = np.array(list(table), dtype=np.uint64)
+    want = np.array(list(table.values()), dtype=np.uint64)
+    assert (golden_function(name, "fp32", codes) == want).all()
+    got = TorchEngine(build_float32_function(name)).run({"a": codes})["y"]
+    bad = got != want
+    assert not bad.any(), _first(bad, codes, got, want, want)
 
 
 def test_unoffered_fp32_function_is_one_line():
