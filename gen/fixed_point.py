@@ -10,8 +10,9 @@ neurons) and with each other (one AND neuron per bit pair) are all collected in 
 
 A heap keeps only the columns at and above its ``cut``: the terms below it are dropped,
 and half of the most they could add is put back as a constant, so the truncation error is
-at most half their worst case either way, ``|err| <= dropped / 2`` (:attr:`Column.error`,
-which the datapath's error budget adds up). Constants are rounded to the cut the same way.
+at most half their worst case either way, ``|err| <= dropped / 2`` (:attr:`Column.error`
+keeps the bound, constants' rounding included). What the datapath's errors add up to is
+measured on every input, not derived (``spikegate verify --exhaustive``).
 """
 
 from __future__ import annotations

@@ -369,11 +369,16 @@ def _tail_interval(name, sign, m, e):
 
 def _direction(name, sign, m, e, value: Fraction) -> int:
     """The sign of ``f(x) - value`` (``x = (-1)^sign m 2^e`` finite and non-zero, ``value``
-    a finite float): float64 first, trusted to ``2^-FAST_BITS``, then mpmath with a rigorous
-    bound at doubling precision (``f(x)`` is transcendental or irrational there, never a
-    float). Against ``value = 0`` it is the sign of ``f(x)`` itself."""
+    a finite float; 0 when ``f(x)`` equals it): exact rationals for recip and rsqrt; for the
+    others the tail bounds, float64 trusted to ``2^-FAST_BITS``, then mpmath with a rigorous
+    bound at doubling precision (``f(x)`` is transcendental there, never a float). Against
+    ``value = 0`` it is the sign of ``f(x)`` itself."""
     if value == 0:
         return -1 if sign and name in _ODD_SIGN else 1
+    if name in ("recip", "rsqrt"):               # exact rational comparisons (0: exact)
+        x = Fraction(-m if sign else m) * Fraction(2) ** e
+        lhs, rhs = (1 / x, value) if name == "recip" else (1 / x, value * value)
+        return (lhs > rhs) - (lhs < rhs)
     box = _tail_interval(name, sign, m, e)
     if box is not None:
         lo, hi, limit = box
@@ -383,7 +388,7 @@ def _direction(name, sign, m, e, value: Fraction) -> int:
             return 1 if lo > value else -1
     x = math.ldexp(-m if sign else m, e)
     try:
-        v = _float64(name, x) if name not in ("recip", "rsqrt") else math.nan
+        v = _float64(name, x)
     except (OverflowError, ZeroDivisionError):
         v = math.nan
     if 2.0 ** -1000 < abs(v) < 2.0 ** 1000 and \
@@ -394,14 +399,7 @@ def _direction(name, sign, m, e, value: Fraction) -> int:
         with mpmath.mp.workprec(prec + 64):
             xm = mpmath.ldexp(mpmath.mpf(-m if sign else m), e)
             target = mpmath.ldexp(mpmath.mpf(value.numerator), 0) / value.denominator
-        if name == "recip":
-            with mpmath.mp.workprec(prec):
-                fx, cond = 1 / xm, 0
-        elif name == "rsqrt":
-            with mpmath.mp.workprec(prec):
-                fx, cond = 1 / mpmath.sqrt(xm), 0
-        else:
-            fx, cond = _evaluate(name, xm, prec)
+        fx, cond = _evaluate(name, xm, prec)
         with mpmath.mp.workprec(prec + 64):
             diff = fx - target
             if abs(diff) > abs(fx) * mpmath.ldexp(1, -(prec - GUARD - cond)):
@@ -435,6 +433,8 @@ def faithful_alternative(name, fmt, codes, cr, out=None, policy="torch") -> np.n
             continue
         value = Fraction(-rm if rs else rm) * Fraction(2) ** re_
         d = _direction(name, sign, m, e, value)
+        if d == 0:                                   # exact (recip, rsqrt)
+            continue
         if rm == 0:                                  # +-0: the least subnormal of f's sign
             alt[i] = (top if d < 0 else 0) | 1
             continue

@@ -13,9 +13,10 @@ device where the engine runs:
   fp32 value or of a midpoint is *hard*: it goes to the CPU, where the exact golden
   (:func:`~spikegate.golden.functions.function_code`, mpmath in Ziv's loop, and
   :func:`~spikegate.golden.functions.faithful_alternative`) decides it;
-* the tails where float64 says nothing useful, decided exactly on the device
-  (:data:`TAILS`: ``exp`` of ``|x| < 2^-30`` rounds to 1, beyond ``[-104, 89]`` to ``+0`` or
-  infinity; NaN, zeros and infinities from the special-value table).
+* the tails where float64 says nothing useful, decided exactly on the device (per
+  function in :data:`SWEEP_FUNCTIONS`: ``exp`` of ``|x| < 2^-30`` rounds to 1, beyond
+  ``[-104, 89]`` to ``+0`` or infinity; sigmoid and SiLU likewise; NaN, zeros and
+  infinities from the special-value table).
 
 Each output is then *correctly rounded* (``== cr``), *faithful* (``== alt``) or *wrong*
 (anything else: the sweep fails and names the first inputs in hex). Finished ranges are
@@ -31,9 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-__all__ = ["FunctionSweepResult", "function_sweep", "device_bracket", "SWEEP_FUNCTIONS"]
+__all__ = ["FunctionSweepResult", "function_sweep", "device_bracket", "faithful_outputs",
+           "SWEEP_FUNCTIONS"]
 
-#: float64 trusted to this relative error (torch's float64 exp: about 2^-52)
+#: float64 trusted to this relative error (torch's float64 exp: about 2^-52; sigmoid and
+#: SiLU compose a few such operations)
 TRUST = 2.0 ** -40
 #: lanes per chunk
 CHUNK = {"cuda": 1 << 25, "cpu": 1 << 20}

@@ -229,7 +229,7 @@ def fp32_function_rows(vectors=VECTORS32):
         cr[hard] = golden_function(name, "fp32", codes[hard])
         alt[hard] = faithful_alternative(name, "fp32", codes[hard], cr[hard])
         x = torch.from_numpy(codes.astype(np.uint32).view(np.int32)).view(torch.float32)
-        fx = {"silu": torch.nn.functional.silu}.get(name, getattr(torch, name))(x)
+        fx = (torch.nn.functional.silu if name == "silu" else getattr(torch, name))(x)
         t = fx.view(torch.int32).numpy().astype(np.uint32).astype(np.uint64)
         t = np.where(torch.isnan(fx).numpy(), np.uint64(0x7FC00000), t)
         rows.append({"function": name, "neurons": s["neurons"], "depth": s["depth"],
@@ -261,10 +261,10 @@ def _markdown32(rows):
                      f"{r['max_fanin']} | {r['synapses']:,} | "
                      + (f"{nx[0]:,} | 1/{nx[0] / r['neurons']:.0f} | {nx[1]}% | {nx[2]} ULP |"
                         if nx else "| | | |"))
-    lines += ["", f"Seeded random and directed inputs (`function_vectors`: specials, range "
-              f"thresholds and neighbours, an eighth nearest a rounding boundary, uniform "
-              f"values over the range, uniform bit patterns), CPU engine; torch: its float32 "
-              f"CPU function on the same inputs, against the same exact values:", "",
+    lines += ["", "Seeded random and directed inputs (`function_vectors`: specials, range "
+              "thresholds and neighbours, an eighth nearest a rounding boundary, uniform "
+              "values over the range, uniform bit patterns), CPU engine; torch: its float32 "
+              "CPU function on the same inputs, against the same exact values:", "",
               "| function | inputs | correctly rounded | faithful only | wrong | torch correctly "
               "rounded | torch unfaithful |", "|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -133,3 +133,41 @@ def test_unoffered_fp32_function_is_one_line():
 def test_exp32_deterministic():
     from spikegate.hdl.verilog import netlist_to_verilog
     assert netlist_to_verilog(build_exp32(), top="e") == netlist_to_verilog(build_exp32(), top="e")
+
+
+@pytest.mark.parametrize("name,fmt", [("recip", "e4m3"), ("rsqrt", "e5m2"), ("exp", "e5m2"),
+                                      ("silu", "e4m3"), ("sigmoid", "e5m2")])
+def test_faithful_alternative_brackets_the_exact_value(name, fmt):
+    """Every 8-bit input: the exact value lies between the correctly rounded code and the
+    alternative (equal to it when exact), checked with mpmath at 200 bits."""
+    import mpmath
+
+    from spikegate.golden.float_ref import decode
+    from spikegate.golden.formats import get_format
+    f = get_format(fmt)
+    codes = np.arange(256, dtype=np.uint64)
+    cr = golden_function(name, fmt, codes)
+    alt = faithful_alternative(name, fmt, codes, cr)
+    fn = {"recip": lambda x: 1 / x, "rsqrt": lambda x: 1 / mpmath.sqrt(x), "exp": mpmath.exp,
+          "silu": lambda x: x / (1 + mpmath.exp(-x)),
+          "sigmoid": lambda x: 1 / (1 + mpmath.exp(-x))}[name]
+
+    def val(code):
+        kind, s, m, e = decode(f, int(code))
+        return None if kind != "finite" else mpmath.ldexp(-m if s else m, e)
+    with mpmath.workprec(200):
+        for c, r, a in zip(codes, cr, alt):
+            x, vr, va = val(c), val(r), val(a)
+            if vr is None and f.is_inf(int(r)) and x:       # a finite non-zero x overflowed
+                assert a == r - 1, f"{name} {fmt} a={int(c):#x}: alt {int(a):#x}"
+                continue
+            if x is None or x == 0 or (name == "rsqrt" and x < 0) or vr is None:
+                assert a == r, f"{name} {fmt} a={int(c):#x}: alt {int(a):#x} != {int(r):#x}"
+                continue
+            y = fn(x)
+            if va is None or abs(y) > val(f.max_code):   # overflow: the policy decides
+                continue
+            lo, hi = min(vr, va), max(vr, va)
+            assert lo <= y <= hi and (a != r or y == vr), (
+                f"{name} {fmt} a={int(c):#x}: f = {mpmath.nstr(y, 12)} outside "
+                f"[{int(r):#x}, {int(a):#x}]")
