@@ -8,8 +8,8 @@ about 10 more bits than the result has, so that the one rounding at the end
 (:func:`~.float_round.round_pack`) is *faithful* for every input (the error before it is
 far below half an ULP) and correctly rounded for all but a small fraction of inputs, the
 ones whose exact value lies within the datapath error of a rounding boundary. Which ones
-that are is measured, not assumed: ``spikegate sweep`` runs all 2^32 inputs against the
-exact golden (:mod:`spikegate.sim.function_sweep`).
+that are is measured, not assumed: ``spikegate verify DIR --exhaustive`` classifies every
+input against the exact golden (:mod:`spikegate.sim.function_sweep`).
 
 ``exp`` (:func:`build_exp32`)
 -----------------------------
@@ -23,13 +23,21 @@ exact golden (:mod:`spikegate.sim.function_sweep`).
 3. ``2^f = 2^(j/1024) * 2^g`` with ``j`` the top 10 bits of ``f`` and ``g < 2^-10`` the
    rest: ``2^(j/1024)`` to 43 fraction bits from a 1,024-entry step table (1,023
    thermometer neurons on ``j``, one neuron per output bit), ``2^g - 1 = g (a1 + a2 g)``
-   (near-minimax coefficients, error below ``2^-39``), the product ``2^(j/1024) (1 +
+   (least-squares coefficients on Chebyshev nodes), the product ``2^(j/1024) (1 +
    g (a1 + a2 g))`` in truncated heaps;
 4. ``round_pack`` rounds ``R 2^k`` to fp32: gradual underflow and overflow (the policy)
    come out of the one rounding block, as for the arithmetic units.
 
 Special values: NaN -> canonical NaN, ``+inf`` (and every ``x >= 128``) -> the policy's
 overflow result, ``-inf`` (every ``x <= -128``) -> ``+0``, ``+-0`` -> 1.
+
+``sigmoid`` and ``silu`` (:func:`build_sigmoid32`, :func:`build_silu32`)
+-----------------------------------------------------------------------
+The exp core on ``e^-|x| = R 2^k`` (``k = -floor(|x| log2 e) - 1``; ``|x| >= 128`` saturates
+the shifter, which gives the right limits), ``E = R 2^k`` by a decoded right shift,
+``W = 1/(1 + E)`` by :func:`_reciprocal`, then ``sigmoid = W`` for ``x >= 0`` and ``R W 2^k``
+for ``x < 0`` (no cancellation: ``e^x / (1 + e^x)``), rounded once; SiLU multiplies that by
+the input's significand before the one rounding (``x <= -128`` and ``-inf`` give ``-0``).
 """
 
 from __future__ import annotations
