@@ -51,14 +51,14 @@ from .builder import NetlistBuilder
 from .fixed_point import Column, Fixed, step_table
 from .float_add import unpack_float
 from .float_round import round_pack
-from .gates import and_, or_, xor
+from .gates import and_, mux, or_, xor
 from .shift import shift_right
 from .linear_form import Lin, bus_value
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .thermometers import Thermometers
 
 __all__ = ["FLOAT32_FUNCTIONS", "build_float32_function", "build_exp32", "build_sigmoid32",
-           "build_silu32", "EXP32", "RECIP"]
+           "build_silu32", "build_tanh32", "EXP32", "RECIP"]
 
 #: The datapath's precisions (exponents of the least significant bits kept).
 EXP32 = {"x_lsb": -36, "t_lsb": -42, "table_bits": 10, "table_lsb": -43, "u_lsb": -31,
@@ -92,20 +92,20 @@ def _pow2_poly(h_exp):
     return ((r[0] * s[1][1] - r[1] * s[0][1]) / det, (s[0][0] * r[1] - s[1][0] * r[0]) / det)
 
 
-def _to_fixed(b, fields, x_lsb, saturate=None):
-    """``|x| 2^-x_lsb`` truncated (bits ``x_lsb .. _X_MSB``) by a decoded shifter: bit ``p``
+def _to_fixed(b, fields, x_lsb, saturate=None, x_msb=_X_MSB):
+    """``|x| 2^-x_lsb`` truncated (bits ``x_lsb .. x_msb``) by a decoded shifter: bit ``p``
     is the OR over the exponent codes ``e`` of ``[e == code] and sig_(p + bias + M - e)``
     (the hidden bit is 1 on every code that reaches a kept bit). ``saturate`` set: all
-    ones (``|x| >= 2^7`` read as just below ``2^7``)."""
+    ones (``|x| >= 2^(x_msb + 1)`` read as just below it)."""
     fmt = fields.fmt
     M, base = fmt.man_bits, fmt.bias + fmt.man_bits  # |x| = sig * 2^(e - base), e >= 1
     therm = Thermometers(b, fields.exp)
     extra = () if saturate is None else (saturate,)
     bits = []
     with b.block("shift"):
-        for p in range(x_lsb, _X_MSB + 1):
+        for p in range(x_lsb, x_msb + 1):
             terms = []
-            for e in range(1, fmt.bias + _X_MSB + 1):
+            for e in range(1, fmt.bias + x_msb + 1):
                 j = p + base - e                          # significand bit landing at 2^p
                 if 0 <= j <= M:
                     eq = therm.net(("m", e))
@@ -115,20 +115,21 @@ def _to_fixed(b, fields, x_lsb, saturate=None):
     return Fixed(tuple(bits), x_lsb)
 
 
-def _exp_core(b, A, negative, *, saturate=None):
-    """``e^(+-|x|) = R 2^k``: ``(R, k, T)`` with ``R`` in ``[1, 2)`` (lsb ``r_lsb``), ``k`` a
-    linear form, ``T = |x| log2 e`` (its bits ``0 .. 7`` are ``floor T``). ``negative``: the
-    net that selects ``e^-|x|`` (``A.sign`` for exp, CONST1 for ``e^-|x|`` always: then
-    ``k = -floor(T) - 1``)."""
+def _exp_core(b, A, negative, *, saturate=None, factor=1, x_msb=_X_MSB, t_msb=7):
+    """``e^(+-factor |x|) = R 2^k``: ``(R, k, T)`` with ``R`` in ``[1, 2)`` (lsb ``r_lsb``),
+    ``k`` a linear form, ``T = factor |x| log2 e < 2^(t_msb + 1)`` (its bits ``0 .. t_msb``
+    are ``floor T``). ``negative``: the net that selects ``e^-factor|x|`` (``A.sign`` for
+    exp, CONST1 for ``e^-|x|`` always: then ``k = -floor(T) - 1``)."""
     P = EXP32
-    X = _to_fixed(b, A, P["x_lsb"], saturate)
+    X = _to_fixed(b, A, P["x_lsb"], saturate, x_msb)
     with b.block("log2e"):
-        heap = Column(P["t_lsb"], 7)
-        heap.add_scaled(X, _mp(lambda: 1 / mpmath.log(2)))
+        heap = Column(P["t_lsb"], t_msb)
+        heap.add_scaled(X, factor * _mp(lambda: 1 / mpmath.log(2)))
         T = heap.reduce(b, name="t")
     with b.block("negate"):                       # t = -T - 2^t_lsb for x < 0: ~T
         t = Fixed(tuple(xor(b, bit, negative) for bit in T.bits), T.lsb)
-    k = Lin([(bit, 1 << i) for i, bit in enumerate(t.bits[-T.lsb:])]) - Lin.net(negative, 256)
+    k = (Lin([(bit, 1 << i) for i, bit in enumerate(t.bits[-T.lsb:])])
+         - Lin.net(negative, 1 << (t_msb + 1)))
     J = P["table_bits"]
     j = t.slice(-J, -1).bits
     g = t.slice(t.lsb, -J - 1)
@@ -154,10 +155,11 @@ def _exp_core(b, A, negative, *, saturate=None):
     return R, k, T
 
 
-def _unpack_big(b, fmt, a):
+def _unpack_big(b, fmt, a, x_msb=_X_MSB):
+    """The input's fields and ``big = [|x| >= 2^(x_msb + 1)]`` (infinities and NaN too)."""
     with b.block("unpack"):
         A = unpack_float(b, fmt, a)
-        big = bus_value(A.exp).ge(b, fmt.bias + _X_MSB + 1, name="big")  # |x| >= 2^7, inf, NaN
+        big = bus_value(A.exp).ge(b, fmt.bias + x_msb + 1, name="big")
     return A, big
 
 
@@ -222,17 +224,24 @@ def _reciprocal(b, frac: Fixed):
         return heap.reduce(b, name="w")
 
 
-def _sigmoid_core(b, A, big):
-    """``(Y, s_k)``: ``sigmoid(x) = Y 2^(s k)`` with ``Y`` a Fixed: ``1/(1 + E)`` for
-    ``x >= 0``, ``R/(1 + E)`` for ``x < 0``, where ``E = e^-|x| = R 2^k``, ``k = -n - 1``,
-    ``n = floor(|x| log2 e)``. ``E`` is ``R`` shifted right by ``n + 1`` (a decoded shifter on
-    ``n``), saturated below 1."""
-    R, _, T = _exp_core(b, A, CONST1, saturate=big)
-    n = T.slice(0, 7).bits                                 # k = -n - 1
+def _neg_exp(b, A, big, *, factor=1, x_msb=_X_MSB, t_msb=7):
+    """``(R, n, E)``: ``E = e^-(factor |x|)`` as a Fixed below 1 (lsb ``r_lsb``), ``= R 2^k``
+    with ``k = -n - 1``, ``n = floor(factor |x| log2 e)``: ``R`` from the exp core, shifted
+    right by ``n + 1`` (a decoded shifter on ``n``), saturated below 1. ``|x| >=
+    2^(x_msb + 1)`` (``big``) saturates the core's input, which gives the right limits."""
+    R, _, T = _exp_core(b, A, CONST1, saturate=big, factor=factor, x_msb=x_msb, t_msb=t_msb)
+    n = T.slice(0, t_msb).bits
     with b.block("e"):
         shifted = shift_right(b, R.bits, n)                    # R 2^-n, lsb r_lsb
         top = shifted[-1]                                      # R 2^-n >= 2: E >= 1
         E = Fixed(tuple(or_(b, x, top) for x in shifted[1:-1]), R.lsb)   # (R 2^-n)/2 < 1
+    return R, n, E
+
+
+def _sigmoid_core(b, A, big):
+    """``(Y, s_k)``: ``sigmoid(x) = Y 2^(s k)`` with ``Y`` a Fixed: ``1/(1 + E)`` for
+    ``x >= 0``, ``R/(1 + E)`` for ``x < 0``, where ``E = e^-|x| = R 2^k`` (:func:`_neg_exp`)."""
+    R, n, E = _neg_exp(b, A, big)
     W = _reciprocal(b, E)
     with b.block("select"):                                    # Y = W (s ? R : 1)
         one = b.neuron([(R.bits[-R.lsb], 1), (A.sign, -1)], threshold=0, name="one")
@@ -292,8 +301,47 @@ def build_silu32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> N
     return b.build()
 
 
+#: tanh: ``|x| < 2^-TANH_SMALL`` returns ``x`` itself (``|x|^3/3`` is below half an ULP of
+#: ``x``: correctly rounded); ``|x| >= 2^(TANH_X_MSB + 1)`` saturates (``tanh`` rounds to
+#: ``+-1`` from ``|x| > 9.1``).
+TANH_SMALL = 12
+TANH_X_MSB = 3
+
+
+def build_tanh32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = tanh(a)`` in fp32, faithful for every input: ``(1 - E)/(1 + E)`` with ``E =
+    e^-2|x|`` (the sigmoid datapath on ``2|x|``), the numerator ``~E`` (``1 - E - 2^r_lsb``,
+    no cancellation error beyond ``2^-44``: relative ``2^-32`` at the smallest ``|x|`` it
+    serves), times the reciprocal, rounded once with the input's sign; the input itself
+    below ``|x| = 2^-12`` (zeros and subnormals included)."""
+    fmt = get_format(fmt)
+    policy = check_policy(policy)
+    b = NetlistBuilder(f"tanh_{fmt.name}_{policy}", bounds=bounds)
+    a = b.input("a", fmt.width)
+    A, big = _unpack_big(b, fmt, a, TANH_X_MSB)
+    with b.block("unpack"):
+        large = bus_value(A.exp).ge(b, fmt.bias - TANH_SMALL, name="large")
+    _, _, E = _neg_exp(b, A, big, factor=2, x_msb=TANH_X_MSB, t_msb=TANH_X_MSB + 2)
+    W = _reciprocal(b, E)
+    with b.block("numerator"):
+        N = Fixed(tuple(b.neuron([(x, -1)], threshold=0, name="ne") for x in E.bits), E.lsb)
+        heap = Column(RECIP["lsb"], 0)                         # tanh = N W < 1
+        heap.add_product(b, N, W)
+        Y = heap.reduce(b, name="y")
+    shift = Y.lsb - fmt.quantum_exp
+    r = round_pack(b, fmt, policy, sig=Y.bits, scale=Lin.constant(shift),
+                   scale_range=(shift, shift), sign=(Lin.net(A.sign), 1),
+                   msb_min=-TANH_SMALL - 2 - Y.lsb, nan=[A.nan])
+    with b.block("small"):
+        y = [mux(b, large, x, z) for x, z in zip(a, r)]
+    b.output("y", y)
+    _meta(b, "tanh", fmt, policy)
+    return b.build()
+
+
 #: The FP32 functions built so far, by name.
-FLOAT32_FUNCTIONS = {"exp": build_exp32, "sigmoid": build_sigmoid32, "silu": build_silu32}
+FLOAT32_FUNCTIONS = {"exp": build_exp32, "sigmoid": build_sigmoid32, "silu": build_silu32,
+                     "tanh": build_tanh32}
 
 
 def build_float32_function(name, fmt="fp32", *, policy="torch",

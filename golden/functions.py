@@ -214,23 +214,33 @@ def _tail(name, out, policy, sign, m, e):
     return lo if lo == hi else None
 
 
+#: ``f(x)`` in float64 in cancellation-free forms, over a math namespace ``m`` (``math`` on
+#: floats, :data:`_NUMPY_MATH` on arrays, ``torch`` on float64 tensors): for first passes
+#: and for choosing vectors, never as a golden.
+FLOAT64_FORMS = {
+    "exp": lambda x, m: m.exp(x),
+    "sigmoid": lambda x, m: 1.0 / (1.0 + m.exp(-x)),
+    "silu": lambda x, m: x / (1.0 + m.exp(-x)),
+    "tanh": lambda x, m: (lambda t: t / (t + 2.0))(m.expm1(2.0 * x)),
+    "gelu": lambda x, m: x / 2.0 * m.erfc(-x / math.sqrt(2.0)),
+    "gelu-tanh": lambda x, m: x / (1.0 + m.exp(-2.0 * math.sqrt(2.0 / math.pi)
+                                                 * (x + 0.044715 * x ** 3))),
+    "rsqrt": lambda x, m: 1.0 / m.sqrt(x),
+}
+
+
+class _NUMPY_MATH:
+    """numpy's float64 functions under the names of :mod:`math` (erfc elementwise)."""
+
+    exp, expm1, sqrt = np.exp, np.expm1, np.sqrt
+    erfc = staticmethod(np.vectorize(math.erfc, otypes=[np.float64]))
+
+
 def _float64(name, x):
-    """``f(x)`` in float64 (``x`` exact), in the cancellation-free forms above."""
-    if name == "exp":
-        return math.exp(x)
-    if name == "sigmoid":
-        return 1.0 / (1.0 + math.exp(-x))
-    if name == "silu":
-        return x / (1.0 + math.exp(-x))
-    if name == "tanh":
-        t = math.expm1(2.0 * x)
-        return t / (t + 2.0)
-    if name == "gelu":
-        return x / 2.0 * math.erfc(-x / math.sqrt(2.0))
-    if name == "gelu-tanh":
-        u = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)
-        return x / (1.0 + math.exp(-2.0 * u))
-    raise ValueError(name)
+    """``f(x)`` for one float ``x`` (exact), by :data:`FLOAT64_FORMS`."""
+    if name not in FLOAT64_FORMS:
+        raise ValueError(name)
+    return FLOAT64_FORMS[name](x, math)
 
 
 def _fast(name, out, policy, sign, m, e):
@@ -449,7 +459,8 @@ def faithful_alternative(name, fmt, codes, cr, out=None, policy="torch") -> np.n
 
 #: Where each fp32 function's result changes character: ``(lo, hi)`` of the finite range
 #: that is neither ``+0``/``1``/infinity, for the directed vectors.
-_RANGES32 = {"exp": (-104.0, 89.0), "sigmoid": (-104.0, 20.0), "silu": (-120.0, 20.0)}
+_RANGES32 = {"exp": (-104.0, 89.0), "sigmoid": (-104.0, 20.0), "silu": (-120.0, 20.0),
+             "tanh": (-10.0, 10.0), "rsqrt": (0.0, 2.0 ** 20)}
 
 
 def function_vectors(name, fmt, count, seed=0) -> np.ndarray:
@@ -473,7 +484,7 @@ def function_vectors(name, fmt, count, seed=0) -> np.ndarray:
     near = near[(near >= 0) & (near < 1 << 32)]
     cand = rng.uniform(lo, hi, max(count, 1 << 16) * 4).astype(f32)
     with np.errstate(all="ignore"):
-        v = _numpy64(name, cand.astype(np.float64))
+        v = FLOAT64_FORMS[name](cand.astype(np.float64), _NUMPY_MATH)
         q = np.ldexp(1.0, np.maximum(np.floor(np.log2(np.abs(v))), -126).astype(int) - 23)
         frac = np.abs(v / q - np.floor(v / q) - 0.5)
     hard = cand[np.argsort(frac, kind="stable")[:count // 8]].view(np.uint32).astype(np.int64)
@@ -482,17 +493,6 @@ def function_vectors(name, fmt, count, seed=0) -> np.ndarray:
     bits = rng.integers(0, 1 << 32, max(count - len(near) - len(hard) - n_range, 0),
                         dtype=np.int64)
     return np.concatenate([near, hard, uniform, bits])[:count].astype(np.uint64)
-
-
-def _numpy64(name, x):
-    """float64 ``f(x)`` on arrays (numpy's functions, for choosing vectors only)."""
-    if name == "exp":
-        return np.exp(x)
-    if name == "sigmoid":
-        return 1 / (1 + np.exp(-x))
-    if name == "silu":
-        return x / (1 + np.exp(-x))
-    raise ValueError(f"no vector generator for {name}")
 
 
 def torch_function(name, fmt, codes, out=None, native=False) -> np.ndarray:

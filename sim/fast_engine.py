@@ -69,7 +69,7 @@ import torch
 from ..gen.netlist import CONST0, CONST1, Netlist
 from .torch_engine import resolve_device
 
-__all__ = ["FastEngine", "ExhaustiveResult", "exhaustive_check", "random_check", "table_golden",
+__all__ = ["FastEngine", "ExhaustiveResult", "SweepFigures", "exhaustive_check", "random_check", "table_golden",
            "format_mismatch", "c_compiler", "triton_source", "TRITON_CHUNK"]
 
 #: input spaces of at most this many bits are checked against a golden table on the device
@@ -836,8 +836,26 @@ class FastEngine:
         return out
 
 
+class SweepFigures:
+    """What a sweep's result derives from its ``count`` of failures, ``total`` vectors,
+    ``seconds`` and ``first`` kept failures (shared by :class:`ExhaustiveResult` and
+    :class:`~.function_sweep.FunctionSweepResult`)."""
+
+    @property
+    def ok(self):
+        return self.count == 0
+
+    @property
+    def pairs_per_s(self):
+        return self.total / self.seconds if self.seconds > 0 else float("inf")
+
+    def with_mismatches(self, head):
+        """``head``, then one line per kept failure, in hex."""
+        return "\n".join([head] + [format_mismatch(*m) for m in self.first])
+
+
 @dataclass
-class ExhaustiveResult:
+class ExhaustiveResult(SweepFigures):
     """Outcome of :func:`exhaustive_check` (or of :func:`random_check`: ``total`` vectors).
 
     ``count`` mismatching vectors out of ``total`` checked; ``first`` holds up to ``keep``
@@ -854,19 +872,11 @@ class ExhaustiveResult:
     device: str = "cpu"
     backend: str = ""
 
-    @property
-    def ok(self):
-        return self.count == 0
-
-    @property
-    def pairs_per_s(self):
-        return self.total / self.seconds if self.seconds > 0 else float("inf")
-
     def describe(self):
         """One line per kept mismatch, in hex, after a summary line."""
-        head = (f"{self.netlist}: {self.count:,} mismatches in {self.total:,} vectors "
-                f"({self.device}, {self.seconds:.3f} s)")
-        return "\n".join([head] + [format_mismatch(*m) for m in self.first])
+        return self.with_mismatches(f"{self.netlist}: {self.count:,} mismatches in "
+                                    f"{self.total:,} vectors ({self.device}, "
+                                    f"{self.seconds:.3f} s)")
 
     __str__ = describe
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .fast_engine import FastEngine, SweepFigures
+
 __all__ = ["FunctionSweepResult", "function_sweep", "device_bracket", "faithful_outputs",
            "SWEEP_FUNCTIONS"]
 
@@ -46,20 +48,38 @@ F32_INF = 0x7F800000
 F32_ONE = 0x3F800000
 
 
+def _code(t):
+    """fp32 tensor -> its codes as int64."""
+    return t.view(torch.int32).to(torch.int64) & 0xFFFFFFFF
+
+
+def _limit(x, cr, alt, mask, code, toward):
+    """Inputs in ``mask`` round to ``code``; the other faithful result is the code one step
+    ``toward`` (+1/-1) from it, except at an infinite input, whose limit is exact."""
+    cr = torch.where(mask, code, cr)
+    alt = torch.where(mask, torch.where(torch.isinf(x), code, code + toward), alt)
+    return cr, alt
+
+
+def _finish(x, cr, alt, *masks):
+    """``(mask, cr, alt)`` with NaN inputs giving the canonical NaN."""
+    nan = torch.isnan(x)
+    mask = nan
+    for m in masks:
+        mask = mask | m
+    return mask, torch.where(nan, F32_NAN, cr), torch.where(nan, F32_NAN, alt)
+
+
 def _exp_tails(x, bits):
-    """``(mask, cr, alt)`` of the inputs decided without float64: tiny, huge, special."""
-    ax = x.abs()
-    tiny = ax < 2.0 ** -30
+    """``(mask, cr, alt)`` of the inputs decided without float64: ``|x| < 2^-30`` rounds to 1
+    (the neighbour on ``x``'s side the other), beyond ``[-104, 89]`` to ``+0`` or infinity."""
+    tiny = x.abs() < 2.0 ** -30
     cr = torch.full_like(bits, F32_ONE)
     alt = torch.where(x > 0, F32_ONE + 1, torch.where(x < 0, F32_ONE - 1, F32_ONE))
     low, high = x < -104.0, x > 89.0
-    cr = torch.where(low, 0, torch.where(high, F32_INF, cr))
-    alt = torch.where(low, torch.where(torch.isinf(x), 0, 1),
-                      torch.where(high, torch.where(torch.isinf(x), F32_INF, F32_INF - 1), alt))
-    nan = torch.isnan(x)
-    cr = torch.where(nan, F32_NAN, cr)
-    alt = torch.where(nan, F32_NAN, alt)
-    return tiny | low | high | nan, cr, alt
+    cr, alt = _limit(x, cr, alt, low, 0, 1)
+    cr, alt = _limit(x, cr, alt, high, F32_INF, -1)
+    return _finish(x, cr, alt, tiny, low, high)
 
 
 def _sigmoid_tails(x, bits):
@@ -70,11 +90,9 @@ def _sigmoid_tails(x, bits):
     cr = torch.full_like(bits, half)
     alt = torch.where(x > 0, half + 1, torch.where(x < 0, half - 1, half))
     low, high = x < -104.0, x > 20.0
-    cr = torch.where(low, 0, torch.where(high, F32_ONE, cr))
-    alt = torch.where(low, torch.where(torch.isinf(x), 0, 1),
-                      torch.where(high, torch.where(torch.isinf(x), F32_ONE, F32_ONE - 1), alt))
-    nan = torch.isnan(x)
-    return tiny | low | high | nan, torch.where(nan, F32_NAN, cr), torch.where(nan, F32_NAN, alt)
+    cr, alt = _limit(x, cr, alt, low, 0, 1)
+    cr, alt = _limit(x, cr, alt, high, F32_ONE, -1)
+    return _finish(x, cr, alt, tiny, low, high)
 
 
 def _silu_tails(x, bits):
@@ -82,7 +100,6 @@ def _silu_tails(x, bits):
     -0 (``|x| e^x < 2^-150``); ``|x| < 2^-30``: ``x/2 + x^2/4`` rounded: ``x/2`` when it is
     an fp32 value (the neighbour above the other), else the midpoint's upper neighbour."""
     u = bits.to(torch.int64) & 0xFFFFFFFF
-    neg0 = 0x80000000
     low, high = x < -120.0, x > 20.0
     tiny = x.abs() < 2.0 ** -30
     h = x / 2                                        # exact in float64
@@ -91,24 +108,39 @@ def _silu_tails(x, bits):
     dn = torch.nextafter(c, torch.full_like(c, float("-inf")))
     exact = c.double() == h
     above = c.double() > h
-    code = lambda t: t.view(torch.int32).to(torch.int64) & 0xFFFFFFFF   # noqa: E731
-    cr = torch.where(exact | above, code(c), code(up))
-    alt = torch.where(exact, code(up), torch.where(above, code(dn), code(c)))
+    cr = torch.where(exact | above, _code(c), _code(up))
+    alt = torch.where(exact, _code(up), torch.where(above, _code(dn), _code(c)))
     zero = x == 0
-    cr = torch.where(zero, u, cr)
-    alt = torch.where(zero, u, alt)
-    cr = torch.where(high, u, torch.where(low, neg0, cr))
-    alt = torch.where(high, torch.where(torch.isinf(x), u, u - 1),
-                      torch.where(low, torch.where(torch.isinf(x), neg0, neg0 + 1), alt))
-    nan = torch.isnan(x)
-    return (tiny | low | high | nan, torch.where(nan, F32_NAN, cr),
-            torch.where(nan, F32_NAN, alt))
+    cr, alt = torch.where(zero, u, cr), torch.where(zero, u, alt)
+    cr, alt = _limit(x, cr, alt, high, u, -1)
+    cr, alt = _limit(x, cr, alt, low, 0x80000000, 1)
+    return _finish(x, cr, alt, tiny, low, high)
 
 
-#: function -> (float64 evaluation, tails)
-SWEEP_FUNCTIONS = {"exp": (torch.exp, _exp_tails),
-                   "sigmoid": (lambda x: 1 / (1 + torch.exp(-x)), _sigmoid_tails),
-                   "silu": (lambda x: x / (1 + torch.exp(-x)), _silu_tails)}
+def _tanh_tails(x, bits):
+    """``|x| < 2^-12``: ``x`` (``|x|^3/3`` below half an ULP of ``x``), one ULP toward zero
+    the other (``+-0``: itself); ``|x| > 10``: ``+-1`` (``2 e^-20 < 2^-25``)."""
+    u = bits.to(torch.int64) & 0xFFFFFFFF
+    tiny = x.abs() < 2.0 ** -12
+    sign = u & 0x80000000
+    cr = u
+    alt = torch.where(x == 0, u, u - 1)              # magnitude one code less
+    high = x.abs() > 10.0
+    cr, alt = _limit(x, cr, alt, high, sign | F32_ONE, -1)
+    return _finish(x, cr, alt, tiny, high)
+
+
+def _rsqrt_tails(x, bits):
+    """The special values: ``x < 0`` NaN, ``+-0`` ``+-inf``, ``+inf`` ``+0`` (all exact)."""
+    u = bits.to(torch.int64) & 0xFFFFFFFF
+    neg, zero, inf = x < 0, x == 0, torch.isposinf(x)
+    cr = torch.where(neg, F32_NAN, torch.where(zero, (u & 0x80000000) | F32_INF, 0))
+    return _finish(x, cr, cr, neg, zero, inf)
+
+
+#: function -> its tails (the float64 forms: :data:`~spikegate.golden.functions.FLOAT64_FORMS`)
+SWEEP_FUNCTIONS = {"exp": _exp_tails, "sigmoid": _sigmoid_tails, "silu": _silu_tails,
+                   "tanh": _tanh_tails, "rsqrt": _rsqrt_tails}
 
 
 def device_bracket(name, codes):
@@ -116,10 +148,12 @@ def device_bracket(name, codes):
     if name not in SWEEP_FUNCTIONS:
         raise ValueError(f"no FP32 sweep for {name!r}: choose one of "
                          f"{', '.join(SWEEP_FUNCTIONS)}")
-    f64, tails = SWEEP_FUNCTIONS[name]
+    from ..golden.functions import FLOAT64_FORMS
+    tails = SWEEP_FUNCTIONS[name]
     bits = codes.to(torch.int32)
     x = bits.view(torch.float32).double()
-    v = f64(x)
+    with torch.no_grad():
+        v = FLOAT64_FORMS[name](x, torch)
     c = v.float()
     c64 = c.double()
     toward = torch.where(v > c64, torch.tensor(float("inf"), device=v.device),
@@ -143,7 +177,7 @@ def device_bracket(name, codes):
 
 
 @dataclass
-class FunctionSweepResult:
+class FunctionSweepResult(SweepFigures):
     """Counts of one sweep over ``[start, stop)``: ``correct`` correctly rounded, ``faithful``
     the other faithful result, ``wrong`` neither (``first``: up to 16 as ``(inputs, got,
     correctly rounded)`` dicts), ``hard`` decided by the exact golden on the CPU."""
@@ -164,24 +198,15 @@ class FunctionSweepResult:
         return self.stop - self.start
 
     @property
-    def count(self):                       # mismatches, as ExhaustiveResult
+    def count(self):                       # failures, as ExhaustiveResult
         return self.wrong
 
-    @property
-    def ok(self):
-        return self.wrong == 0
-
-    @property
-    def pairs_per_s(self):
-        return self.total / self.seconds if self.seconds > 0 else float("inf")
-
     def describe(self):
-        head = (f"{self.netlist}: [{self.start:#x}, {self.stop:#x}) {self.total:,} inputs: "
-                f"{self.correct:,} correctly rounded, {self.faithful:,} faithful, "
-                f"{self.wrong:,} wrong ({self.hard:,} decided by mpmath; {self.device}, "
-                f"{self.seconds:.1f} s)")
-        from .fast_engine import format_mismatch
-        return "\n".join([head] + [format_mismatch(*m) for m in self.first])
+        return self.with_mismatches(
+            f"{self.netlist}: [{self.start:#x}, {self.stop:#x}) {self.total:,} inputs: "
+            f"{self.correct:,} correctly rounded, {self.faithful:,} faithful, "
+            f"{self.wrong:,} wrong ({self.hard:,} decided by mpmath; {self.device}, "
+            f"{self.seconds:.1f} s)")
 
 
 def _resolve(name, codes):
@@ -193,7 +218,6 @@ def _resolve(name, codes):
 def function_sweep(netlist, *, start=0, stop=1 << 32, device=None, chunk=None,
                    progress=None, engine=None) -> FunctionSweepResult:
     """Classify the outputs of the FP32 function ``netlist`` on inputs ``[start, stop)``."""
-    from .fast_engine import FastEngine
     name = netlist.meta.get("unit")
     if netlist.meta.get("format") != "fp32" or name not in SWEEP_FUNCTIONS:
         raise ValueError(f"{netlist.name} is not an FP32 function with a sweep: those are "
@@ -250,7 +274,6 @@ def faithful_outputs(netlist, inputs):
     rounded code as the expected one."""
     from ..golden.functions import faithful_alternative, golden_function
     from .check import assert_bit_exact
-    from .fast_engine import FastEngine
     meta = netlist.meta
     codes = np.asarray(inputs["a"], dtype=np.uint64)
     got = FastEngine(netlist, device="cpu").run({"a": codes})["y"]
