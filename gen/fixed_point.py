@@ -115,6 +115,19 @@ class Column:
                     else:
                         self.add(and_(b, xi, yj), ex + ey)
 
+    def add_square(self, b: NetlistBuilder, x: Fixed, *, name="sq"):
+        """``x^2``: ``x_i`` itself at ``2^(2 e_i)`` and one AND per pair ``i < j`` at twice
+        its weight (half the neurons of :meth:`add_product` on ``x, x``)."""
+        items = x.items()
+        with b.block(name):
+            for i, (xi, ei) in enumerate(items):
+                self.add(xi, 2 * ei)                      # below the cut: dropped
+                for xj, ej in items[i + 1:]:
+                    if ei + ej + 1 < self.cut:
+                        self.dropped += Fraction(2) ** (ei + ej + 1)
+                    else:
+                        self.add(and_(b, xi, xj), ei + ej + 1)
+
     def reduce(self, b: NetlistBuilder, *, name="sum") -> Fixed:
         """The sum, rounded to the cut: half of the dropped maximum added back."""
         total = self.const + self.dropped / 2

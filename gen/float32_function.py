@@ -42,6 +42,8 @@ the input's significand before the one rounding (``x <= -128`` and ``-inf`` give
 
 from __future__ import annotations
 
+import functools
+import math
 from fractions import Fraction
 
 import mpmath
@@ -58,7 +60,8 @@ from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .thermometers import Thermometers
 
 __all__ = ["FLOAT32_FUNCTIONS", "build_float32_function", "build_exp32", "build_sigmoid32",
-           "build_silu32", "build_tanh32", "EXP32", "RECIP"]
+           "build_silu32", "build_tanh32", "build_gelu32", "mills_segments", "EXP32",
+           "RECIP", "GELU32"]
 
 #: The datapath's precisions (exponents of the least significant bits kept).
 EXP32 = {"x_lsb": -36, "t_lsb": -42, "table_bits": 10, "table_lsb": -43, "u_lsb": -31,
@@ -115,13 +118,13 @@ def _to_fixed(b, fields, x_lsb, saturate=None, x_msb=_X_MSB):
     return Fixed(tuple(bits), x_lsb)
 
 
-def _exp_core(b, A, negative, *, saturate=None, factor=1, x_msb=_X_MSB, t_msb=7):
-    """``e^(+-factor |x|) = R 2^k``: ``(R, k, T)`` with ``R`` in ``[1, 2)`` (lsb ``r_lsb``),
-    ``k`` a linear form, ``T = factor |x| log2 e < 2^(t_msb + 1)`` (its bits ``0 .. t_msb``
-    are ``floor T``). ``negative``: the net that selects ``e^-factor|x|`` (``A.sign`` for
-    exp, CONST1 for ``e^-|x|`` always: then ``k = -floor(T) - 1``)."""
+def _exp_core(b, X: Fixed, negative, *, factor=1, t_msb=7):
+    """``e^(+-factor X) = R 2^k`` for a fixed-point ``X >= 0``: ``(R, k, T)`` with ``R`` in
+    ``[1, 2)`` (lsb ``r_lsb``), ``k`` a linear form, ``T = factor X log2 e < 2^(t_msb + 1)``
+    (its bits ``0 .. t_msb`` are ``floor T``). ``negative``: the net that selects
+    ``e^-factor X`` (the sign for exp, CONST1 for ``e^-X`` always: then ``k = -floor(T) -
+    1``)."""
     P = EXP32
-    X = _to_fixed(b, A, P["x_lsb"], saturate, x_msb)
     with b.block("log2e"):
         heap = Column(P["t_lsb"], t_msb)
         heap.add_scaled(X, factor * _mp(lambda: 1 / mpmath.log(2)))
@@ -177,7 +180,7 @@ def build_exp32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Ne
     with b.block("unpack"):
         overflow = b.neuron([(big, 1), (A.sign, -1)], threshold=1, name="ovf")
         underflow = b.neuron([(big, 1), (A.sign, 1), (A.nan, -1)], threshold=2, name="unf")
-    R, k, _ = _exp_core(b, A, A.sign)
+    R, k, _ = _exp_core(b, _to_fixed(b, A, EXP32["x_lsb"]), A.sign)
     # R 2^k in units of 2^quantum_exp: Y = R 2^-r_lsb
     shift = EXP32["r_lsb"] - fmt.quantum_exp
     y = round_pack(b, fmt, policy, sig=R.bits, scale=k + shift,
@@ -229,13 +232,22 @@ def _neg_exp(b, A, big, *, factor=1, x_msb=_X_MSB, t_msb=7):
     with ``k = -n - 1``, ``n = floor(factor |x| log2 e)``: ``R`` from the exp core, shifted
     right by ``n + 1`` (a decoded shifter on ``n``), saturated below 1. ``|x| >=
     2^(x_msb + 1)`` (``big``) saturates the core's input, which gives the right limits."""
-    R, _, T = _exp_core(b, A, CONST1, saturate=big, factor=factor, x_msb=x_msb, t_msb=t_msb)
+    X = _to_fixed(b, A, EXP32["x_lsb"], big, x_msb)
+    R, _, T = _exp_core(b, X, CONST1, factor=factor, t_msb=t_msb)
     n = T.slice(0, t_msb).bits
+    return R, n, _scale_down(b, R, n)
+
+
+def _scale_down(b, R: Fixed, n):
+    """``R 2^-(n + 1)`` (``R < 4``, ``n`` an unsigned bus) as a Fixed below 1, lsb kept: a
+    decoded right shift, saturated below 1 (``R`` with a bit of weight 2)."""
     with b.block("e"):
-        shifted = shift_right(b, R.bits, n)                    # R 2^-n, lsb r_lsb
-        top = shifted[-1]                                      # R 2^-n >= 2: E >= 1
-        E = Fixed(tuple(or_(b, x, top) for x in shifted[1:-1]), R.lsb)   # (R 2^-n)/2 < 1
-    return R, n, E
+        shifted = shift_right(b, R.bits, n)                    # R 2^-n, lsb R.lsb
+        below = shifted[1:1 - R.lsb]                           # (R 2^-n)/2 below 1
+        if len(shifted) <= 1 - R.lsb:
+            return Fixed(tuple(below), R.lsb)
+        top = shifted[1 - R.lsb]                               # R 2^-n >= 2: E >= 1
+        return Fixed(tuple(or_(b, x, top) for x in below), R.lsb)
 
 
 def _sigmoid_core(b, A, big):
@@ -339,9 +351,123 @@ def build_tanh32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> N
     return b.build()
 
 
+#: GELU's datapath: ``t = |x| < 2^(x_msb + 1)`` (beyond, the limits), ``seg_bits`` of ``t``
+#: index the Mills-ratio segments, a polynomial of ``degree`` in the rest, coefficients to
+#: ``c_lsb``, Horner steps cut at ``cuts`` (the last one first), ``t^2/2`` to ``u_lsb``,
+#: ``R M`` to ``g_lsb``.
+GELU32 = {"x_msb": 3, "seg_bits": 10, "degree": 3, "c_lsb": (-46, -46, -42, -38),
+          "cuts": (-46, -44, -42), "u_lsb": -44, "g_lsb": -46}
+
+
+def _mills(t):
+    """``M(t) = e^(t^2/2) erfc(t/sqrt 2)/2`` (mpmath, at the working precision)."""
+    return mpmath.erfc(t / mpmath.sqrt(2)) / 2 * mpmath.exp(t * t / 2)
+
+
+@functools.lru_cache(maxsize=None)
+def mills_segments(seg_bits, degree, c_lsb, x_msb, x_lsb):
+    """Per segment ``i`` of ``t``: integer coefficients ``d_k 2^-c_lsb[k] >= 0`` with ``M(te
+    - s) ~ sum_k d_k s^k`` on ``0 <= s < h``, ``te`` the segment's last ``x_lsb`` step,
+    interpolated at the Chebyshev nodes of ``[0, h]`` at 160 bits. ``M`` is completely
+    monotone (the Laplace transform of ``e^(-v^2/2)/sqrt(2 pi)``), so in ``s = te - t`` every
+    coefficient is positive: the heaps need no signs (checked here)."""
+    h = Fraction(2) ** (x_msb + 1 - seg_bits)
+    n = degree + 1
+    rows = []
+    with mpmath.mp.workprec(160):
+        nodes = [(1 - mpmath.cos(mpmath.pi * (2 * j + 1) / (2 * n))) / 2 * _mpf(h)
+                 for j in range(n)]
+        vander = mpmath.matrix([[s ** k for k in range(n)] for s in nodes])
+        for i in range(1 << seg_bits):
+            te = _mpf((i + 1) * h - Fraction(2) ** x_lsb)
+            d = mpmath.lu_solve(vander, mpmath.matrix([_mills(te - s) for s in nodes]))
+            row = tuple(int(mpmath.nint(mpmath.ldexp(d[k], -c_lsb[k]))) for k in range(n))
+            if min(row) < 0:
+                raise ArithmeticError(f"Mills segment {i}: a negative coefficient {row}")
+            rows.append(row)
+    return tuple(rows)
+
+
+def _mpf(q: Fraction):
+    return mpmath.mpf(q.numerator) / q.denominator
+
+
+def _mills_poly(b, X: Fixed):
+    """``M(t)`` for ``t = X`` (lsb ``x_lsb``): the segment's coefficients from one step table
+    on the top ``seg_bits`` of ``X``, Horner's rule in ``s = ~(low bits)`` (the distance to
+    the segment's last step), every term positive."""
+    P = GELU32
+    J, deg, c_lsb = P["seg_bits"], P["degree"], P["c_lsb"]
+    rows = mills_segments(J, deg, c_lsb, P["x_msb"], X.lsb)
+    widths = [max(r[k] for r in rows).bit_length() for k in range(deg + 1)]
+    offsets = [sum(widths[:k]) for k in range(deg + 1)]
+    split = P["x_msb"] - J + 1
+    with b.block("mills"):
+        packed = [sum(r[k] << offsets[k] for k in range(deg + 1)) for r in rows]
+        bits = step_table(b, X.slice(split, P["x_msb"]).bits, packed, sum(widths))
+        d = [Fixed(bits[offsets[k]:offsets[k] + widths[k]], c_lsb[k]) for k in range(deg + 1)]
+        low = X.slice(X.lsb, split - 1)
+        s = Fixed(tuple(b.neuron([(x, -1)], threshold=0, name="ns") for x in low.bits), low.lsb)
+        h = Fraction(2) ** split
+        bound = [max(r[k] for r in rows) * Fraction(2) ** c_lsb[k] for k in range(deg + 1)]
+        p, top = d[deg], bound[deg]
+        for k in range(deg - 1, -1, -1):                      # p = d_k + s p
+            top = bound[k] + h * top
+            heap = Column(P["cuts"][k], math.floor(math.log2(top * Fraction(101, 100))))
+            heap.add_fixed(d[k])
+            heap.add_product(b, s, p)
+            p = heap.reduce(b, name=f"h{k}")
+    return p
+
+
+def build_gelu32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
+    """``y = a Phi(a)`` (the erf form) in fp32, faithful for every input: ``Q(t) = 1 -
+    Phi(t) = e^(-t^2/2) M(t)`` for ``t = |x|``, ``e^(-t^2/2) = R 2^-(n + 1)`` from the exp
+    core on ``t^2/2`` (an exact square to ``2^-44``), ``M`` the Mills ratio by segments;
+    ``x < 0``: ``-t R M 2^-(n + 1)`` (no cancellation, down to the underflow at ``x ~ -14.5``);
+    ``x >= 0``: ``x (1 - Q)``, ``Q`` shifted into place. One rounding."""
+    P = GELU32
+    fmt = get_format(fmt)
+    policy = check_policy(policy)
+    b = NetlistBuilder(f"gelu_{fmt.name}_{policy}", bounds=bounds)
+    A, big = _unpack_big(b, fmt, b.input("a", fmt.width), P["x_msb"])
+    with b.block("unpack"):                    # x <= -16 or -inf: -0 (x Phi(x) underflows)
+        tiny = b.neuron([(big, 1), (A.sign, 1), (A.nan, -1)], threshold=2, name="neg")
+    X = _to_fixed(b, A, EXP32["x_lsb"], big, P["x_msb"])
+    with b.block("square"):
+        heap = Column(P["u_lsb"] + 1, 2 * P["x_msb"] + 1)      # t^2 < 2^8
+        heap.add_square(b, X)
+        sq = heap.reduce(b, name="tt")
+    R, _, T = _exp_core(b, Fixed(sq.bits, sq.lsb - 1), CONST1)  # e^(-t^2/2) = R 2^-(n+1)
+    n = T.slice(0, 7).bits
+    M = _mills_poly(b, X)
+    with b.block("q"):
+        heap = Column(P["g_lsb"], 0)                           # G = R M < 1
+        heap.add_product(b, R, M)
+        G = heap.reduce(b, name="g")
+    Q = _scale_down(b, G, n)                                   # Q = G 2^-(n+1) < 1/2
+    with b.block("select"):                                    # V = s ? G : 1 - Q
+        V = [mux(b, A.sign, b.neuron([(q, -1)], threshold=0, name="nq"), g)
+             for q, g in zip(Q.bits, G.bits)] + [and_(b, g, A.sign) for g in G.bits[len(Q.bits):]]
+        sn = [and_(b, x, A.sign) for x in n]                   # s k = -s (n + 1)
+    s_k = -(Lin([(x, 1 << i) for i, x in enumerate(sn)]) + Lin.net(A.sign))
+    with b.block("product"):
+        heap = Column(SILU_CUT, fmt.man_bits + 1)
+        heap.add_product(b, Fixed(A.sig_bits, 0), Fixed(tuple(V), G.lsb))
+        Pr = heap.reduce(b, name="p")
+    base = (fmt.bias + fmt.man_bits) + fmt.quantum_exp - Pr.lsb
+    scale = A.exponent() - base + s_k
+    y = round_pack(b, fmt, policy, sig=Pr.bits, scale=scale,
+                   scale_range=(1 - base - _K_MAX - 1, fmt.exp_all - base),
+                   sign=(Lin.net(A.sign), 1), nan=[A.nan], zero=[tiny])
+    b.output("y", y)
+    _meta(b, "gelu", fmt, policy)
+    return b.build()
+
+
 #: The FP32 functions built so far, by name.
 FLOAT32_FUNCTIONS = {"exp": build_exp32, "sigmoid": build_sigmoid32, "silu": build_silu32,
-                     "tanh": build_tanh32}
+                     "tanh": build_tanh32, "gelu": build_gelu32}
 
 
 def build_float32_function(name, fmt="fp32", *, policy="torch",

@@ -460,7 +460,7 @@ def faithful_alternative(name, fmt, codes, cr, out=None, policy="torch") -> np.n
 #: Where each fp32 function's result changes character: ``(lo, hi)`` of the finite range
 #: that is neither ``+0``/``1``/infinity, for the directed vectors.
 _RANGES32 = {"exp": (-104.0, 89.0), "sigmoid": (-104.0, 20.0), "silu": (-120.0, 20.0),
-             "tanh": (-10.0, 10.0), "rsqrt": (0.0, 2.0 ** 20)}
+             "tanh": (-10.0, 10.0), "gelu": (-16.0, 8.0), "rsqrt": (0.0, 2.0 ** 20)}
 
 
 def function_vectors(name, fmt, count, seed=0) -> np.ndarray:

@@ -95,12 +95,14 @@ def _sigmoid_tails(x, bits):
     return _finish(x, cr, alt, tiny, low, high)
 
 
-def _silu_tails(x, bits):
-    """``x > 20``: ``x`` (``x e^-x`` below half an ULP), one ULP less the other; ``x < -120``:
-    -0 (``|x| e^x < 2^-150``); ``|x| < 2^-30``: ``x/2 + x^2/4`` rounded: ``x/2`` when it is
-    an fp32 value (the neighbour above the other), else the midpoint's upper neighbour."""
+def _half_x_tails(x, bits, low_at, high_at):
+    """``x f(x)`` with ``f(0) = 1/2``, ``f(x) - 1/2`` of ``x``'s sign (SiLU, GELU): ``x >
+    high_at``: ``x`` (``x (1 - f)`` below half an ULP), one ULP less the other; ``x <
+    low_at``: -0 (``|x f(x)| < 2^-150``); ``|x| < 2^-30``: ``x/2 + O(x^2)`` rounded: ``x/2``
+    when it is an fp32 value (the neighbour above the other), else the midpoint's upper
+    neighbour."""
     u = bits.to(torch.int64) & 0xFFFFFFFF
-    low, high = x < -120.0, x > 20.0
+    low, high = x < low_at, x > high_at
     tiny = x.abs() < 2.0 ** -30
     h = x / 2                                        # exact in float64
     c = h.float()
@@ -115,6 +117,16 @@ def _silu_tails(x, bits):
     cr, alt = _limit(x, cr, alt, high, u, -1)
     cr, alt = _limit(x, cr, alt, low, 0x80000000, 1)
     return _finish(x, cr, alt, tiny, low, high)
+
+
+def _silu_tails(x, bits):
+    """``x > 20``: ``e^-20 x`` below half an ULP; ``x < -120``: ``|x| e^x < 2^-150``."""
+    return _half_x_tails(x, bits, -120.0, 20.0)
+
+
+def _gelu_tails(x, bits):
+    """``x > 8``: ``x Q(8) < 2^-50 x``; ``x < -16``: ``|x| Q(16) < 2^-180``."""
+    return _half_x_tails(x, bits, -16.0, 8.0)
 
 
 def _tanh_tails(x, bits):
@@ -140,7 +152,7 @@ def _rsqrt_tails(x, bits):
 
 #: function -> its tails (the float64 forms: :data:`~spikegate.golden.functions.FLOAT64_FORMS`)
 SWEEP_FUNCTIONS = {"exp": _exp_tails, "sigmoid": _sigmoid_tails, "silu": _silu_tails,
-                   "tanh": _tanh_tails, "rsqrt": _rsqrt_tails}
+                   "tanh": _tanh_tails, "gelu": _gelu_tails, "rsqrt": _rsqrt_tails}
 
 
 def device_bracket(name, codes):

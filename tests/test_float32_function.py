@@ -1,4 +1,4 @@
-"""FP32 exp, sigmoid, SiLU and tanh from neurons: faithful against the exact value on 10^6 seeded
+"""FP32 exp, sigmoid, SiLU, tanh and GELU from neurons: faithful against the exact value on 10^6 seeded
 random and directed inputs each (specials, range thresholds, the inputs nearest a rounding
 boundary), the fast bracket of the sweeps against the exact golden, and a sweep that must
 catch a broken unit. Every input: ``spikegate verify DIR --exhaustive``
@@ -115,10 +115,16 @@ SPECIALS_TANH = {0x00000000: 0x00000000, 0x80000000: 0x80000000, 0x7F800000: 0x3
                  0xFF800000: 0xBF800000, 0x7FC00000: 0x7FC00000, 0x41200000: 0x3F800000,
                  0xC1200000: 0xBF800000, 0x3F800000: 0x3F42F7D6, 0xBF800000: 0xBF42F7D6,
                  0x00000001: 0x00000001, 0x397FFFFF: 0x397FFFFF, 0x3A000000: 0x39FFFFFF}
+SPECIALS_GELU = {0x00000000: 0x00000000, 0x80000000: 0x80000000, 0x7F800000: 0x7F800000,
+                 0xFF800000: 0x80000000, 0x7FC00000: 0x7FC00000, 0x41200000: 0x41200000,
+                 0xC1200000: 0x9AB83C9B, 0x3F800000: 0x3F57625F, 0xBF800000: 0xBE227686,
+                 0x00000001: 0x00000001, 0xC1800000: 0x80000000,
+                 0x7F7FFFFF: 0x7F7FFFFF, 0xFF7FFFFF: 0x80000000}
 
 
 @pytest.mark.parametrize("name,table", [("sigmoid", SPECIALS_SIGMOID),
-                                        ("silu", SPECIALS_SILU), ("tanh", SPECIALS_TANH)])
+                                        ("silu", SPECIALS_SILU), ("tanh", SPECIALS_TANH),
+                                        ("gelu", SPECIALS_GELU)])
 def test_special_values(name, table):
     from spikegate.sim.torch_engine import TorchEngine
     codes = np.array(list(table), dtype=np.uint64)
@@ -131,7 +137,7 @@ def test_special_values(name, table):
 
 def test_unoffered_fp32_function_is_one_line():
     with pytest.raises(ValueError, match="not offered for fp32 yet"):
-        build_float32_function("gelu")
+        build_float32_function("gelu-tanh")
 
 
 def test_exp32_deterministic():
