@@ -128,8 +128,10 @@ class Column:
                     else:
                         self.add(and_(b, xi, xj), ei + ej + 1)
 
-    def reduce(self, b: NetlistBuilder, *, name="sum") -> Fixed:
-        """The sum, rounded to the cut: half of the dropped maximum added back."""
+    def columns(self):
+        """The columns ``cut .. top`` (lists of nets) with the constant, half of the dropped
+        maximum included, rounded to the cut as CONST1 bits (the error bound updated): what
+        any reduction of the heap sums."""
         total = self.const + self.dropped / 2
         unit = Fraction(2) ** self.cut
         n = round(total / unit)
@@ -137,8 +139,12 @@ class Column:
         W = self.top - self.cut + 1
         if n >> W:
             raise ValueError("the heap's constant passes its top")
-        cols = [list(self.cols[self.cut + i]) + ([CONST1] if (n >> i) & 1 else [])
+        return [list(self.cols[self.cut + i]) + ([CONST1] if (n >> i) & 1 else [])
                 for i in range(W)]
+
+    def reduce(self, b: NetlistBuilder, *, name="sum") -> Fixed:
+        """The sum, rounded to the cut: half of the dropped maximum added back."""
+        cols = self.columns()
         if all(len(c) <= 1 for c in cols):
             bits = tuple(c[0] if c else CONST0 for c in cols)
         else:

@@ -267,15 +267,7 @@ def _reduce(b, heap: Column, *, name, group=5) -> Fixed:
     """:meth:`Column.reduce` (the same rounding of the cut and error bound) by group
     counters (:func:`_count`) until two rows are left, then :func:`_add_rows`: the sum as
     virtual bits."""
-    total = heap.const + heap.dropped / 2
-    unit = Fraction(2) ** heap.cut
-    n = round(total / unit)
-    heap.error += abs(total - n * unit) + heap.dropped / 2
-    W = heap.top - heap.cut + 1
-    if n >> W:
-        raise ValueError("the heap's constant passes its top")
-    cols = [list(heap.cols[heap.cut + i]) + ([CONST1] if (n >> i) & 1 else [])
-            for i in range(W)]
+    cols = heap.columns()
     with b.block(name):
         while max(len(c) for c in cols) > 2:
             cols = _count(b, cols, group, "cnt")
