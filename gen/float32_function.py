@@ -38,6 +38,10 @@ the shifter, which gives the right limits), ``E = R 2^k`` by a decoded right shi
 ``W = 1/(1 + E)`` by :func:`_reciprocal`, then ``sigmoid = W`` for ``x >= 0`` and ``R W 2^k``
 for ``x < 0`` (no cancellation: ``e^x / (1 + e^x)``), rounded once; SiLU multiplies that by
 the input's significand before the one rounding (``x <= -128`` and ``-inf`` give ``-0``).
+
+``tanh`` and ``gelu`` (:func:`build_tanh32`, :func:`build_gelu32`) reuse these cores (their
+builders say how); ``rsqrt`` is a square-root datapath of its own
+(:func:`~.float32_rsqrt.build_rsqrt32`), registered here with the others.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ import mpmath
 from ..golden.formats import check_policy, get_format
 from .builder import NetlistBuilder
 from .fixed_point import Column, Fixed, step_table
+from .float32_rsqrt import build_rsqrt32
 from .float_add import unpack_float
 from .float_round import round_pack
 from .gates import and_, mux, or_, xor
@@ -467,7 +472,7 @@ def build_gelu32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> N
 
 #: The FP32 functions built so far, by name.
 FLOAT32_FUNCTIONS = {"exp": build_exp32, "sigmoid": build_sigmoid32, "silu": build_silu32,
-                     "tanh": build_tanh32, "gelu": build_gelu32}
+                     "tanh": build_tanh32, "gelu": build_gelu32, "rsqrt": build_rsqrt32}
 
 
 def build_float32_function(name, fmt="fp32", *, policy="torch",

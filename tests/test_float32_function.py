@@ -1,6 +1,6 @@
-"""FP32 exp, sigmoid, SiLU, tanh and GELU from neurons: faithful against the exact value on 10^6 seeded
-random and directed inputs each (specials, range thresholds, the inputs nearest a rounding
-boundary), the fast bracket of the sweeps against the exact golden, and a sweep that must
+"""FP32 exp, sigmoid, SiLU, tanh, GELU and rsqrt from neurons: faithful against the exact
+value on 10^6 seeded random and directed inputs each (specials, range thresholds, the
+inputs nearest a rounding boundary), the fast bracket of the sweeps against the exact golden, and a sweep that must
 catch a broken unit. Every input: ``spikegate verify DIR --exhaustive``
 (reports/*32_sweep.json)."""
 
@@ -120,11 +120,17 @@ SPECIALS_GELU = {0x00000000: 0x00000000, 0x80000000: 0x80000000, 0x7F800000: 0x7
                  0xC1200000: 0x9AB83C9B, 0x3F800000: 0x3F57625F, 0xBF800000: 0xBE227686,
                  0x00000001: 0x00000001, 0xC1800000: 0x80000000,
                  0x7F7FFFFF: 0x7F7FFFFF, 0xFF7FFFFF: 0x80000000}
+# exact results (powers of four), the largest and smallest inputs, -0 -> -inf, x < 0 -> NaN
+SPECIALS_RSQRT = {0x00000000: 0x7F800000, 0x80000000: 0xFF800000, 0x7F800000: 0x00000000,
+                  0xFF800000: 0x7FC00000, 0x7FC00000: 0x7FC00000, 0xFFC00001: 0x7FC00000,
+                  0xBF800000: 0x7FC00000, 0x80000001: 0x7FC00000, 0x3F800000: 0x3F800000,
+                  0x40800000: 0x3F000000, 0x3E800000: 0x40000000, 0x00000001: 0x64B504F3,
+                  0x00800000: 0x5F000000, 0x7F7FFFFF: 0x1F800000, 0x40000000: 0x3F3504F3}
 
 
 @pytest.mark.parametrize("name,table", [("sigmoid", SPECIALS_SIGMOID),
                                         ("silu", SPECIALS_SILU), ("tanh", SPECIALS_TANH),
-                                        ("gelu", SPECIALS_GELU)])
+                                        ("gelu", SPECIALS_GELU), ("rsqrt", SPECIALS_RSQRT)])
 def test_special_values(name, table):
     from spikegate.sim.torch_engine import TorchEngine
     codes = np.array(list(table), dtype=np.uint64)
