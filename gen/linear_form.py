@@ -20,7 +20,15 @@ from __future__ import annotations
 from .builder import NetlistBuilder
 from .netlist import CONST0, CONST1
 
-__all__ = ["Lin", "bus_value"]
+__all__ = ["Lin", "bus_value", "WIDE_SUM"]
+
+#: A comparison whose sum can reach this magnitude (the 63-bit magnitudes of a binary64
+#: adder's swap) is split over two neuron levels, so that every neuron sum stays exact in
+#: the engines' int32 (C kernel) and float64 (torch) arithmetic; narrower forms (every
+#: format up to fp32) are one neuron, as before.
+WIDE_SUM = 1 << 31
+#: where a wide comparison is split: weights from ``2^SPLIT`` up are the high part
+SPLIT = 30
 
 
 def _balanced(weight, modulus):
@@ -126,7 +134,13 @@ class Lin:
 
     # -- neurons ----------------------------------------------------------------------
     def ge(self, b: NetlistBuilder, c, *, name="ge", gate=None):
-        """One neuron ``[form >= c]`` (``gate``: also require the gate net to be 1)."""
+        """One neuron ``[form >= c]`` (``gate``: also require the gate net to be 1); a form
+        reaching :data:`WIDE_SUM` takes one more level (:meth:`_ge_wide`)."""
+        lo, hi = self.bounds()
+        if gate is None and max(-lo, hi, abs(c)) >= WIDE_SUM:
+            wide = self._ge_wide(b, c, name)
+            if wide is not None:
+                return wide
         pairs = self.pairs()
         threshold = c - self.const
         if gate is not None:
@@ -135,6 +149,21 @@ class Lin:
             pairs.append((gate, big))
             threshold += big
         return b.neuron(pairs, threshold=threshold, name=name)
+
+    def _ge_wide(self, b, c, name):
+        """``[form >= c]`` as ``[H / 2^S + floor(L / 2^S) >= 0]``: ``H`` the terms of weight
+        ``>= 2^S`` (multiples of it), ``L`` the rest minus ``c``, whose floor is a
+        thermometer of a few narrow neurons; None when the weights do not split so."""
+        unit = 1 << SPLIT
+        high = {n: w for n, w in self.terms.items() if abs(w) >= unit}
+        if not high or any(w % unit for w in high.values()):
+            return None
+        low = Lin({n: w for n, w in self.terms.items() if n not in high}, self.const - c)
+        lo, hi = low.bounds()
+        q_lo = lo // unit
+        steps = [low.ge(b, q * unit, name=f"{name}_lo") for q in range(q_lo + 1, hi // unit + 1)]
+        top = Lin({n: w // unit for n, w in high.items()}, q_lo) + Lin([(t, 1) for t in steps])
+        return top.ge(b, 0, name=name)
 
     def le(self, b: NetlistBuilder, c, *, name="le"):
         return (-self).ge(b, -c, name=name)

@@ -1,7 +1,8 @@
 """Spatial RMSNorm and LayerNorm over N elements, wired from the float units.
 
-Every step of :mod:`spikegate.golden.norms`'s algorithm is one embedded unit: the float32
-``fadd``/``fsub``/``fmul``/``fdiv``/``fsqrt`` netlists (:mod:`.float_add`, :mod:`.float_mul`,
+Every step of :mod:`spikegate.golden.norms`'s algorithm is one embedded unit: the
+``fadd``/``fsub``/``fmul``/``fdiv``/``fsqrt`` netlists of the internal format (float32;
+binary64 for fp32 I/O) (:mod:`.float_add`, :mod:`.float_mul`,
 :mod:`.float_divsqrt`) and the ``fconvert`` casts, so the whole is bit-exact against that
 golden exactly when each unit is against its own. Constants (``N``, ``eps``, ``1``) are
 tied-off nets, which the builder folds into the neurons that read them (the reciprocal
@@ -12,7 +13,7 @@ tied-off nets, which the builder folds into the neurons that read them (the reci
 from __future__ import annotations
 
 from ..golden.formats import check_policy, get_format
-from ..golden.norms import DEFAULT_EPS, INTERNAL, check_norm, eps_code, tree_order
+from ..golden.norms import DEFAULT_EPS, check_norm, const_code, internal_format, tree_order
 from .builder import NetlistBuilder
 from .float_add import build_fadd, build_fconvert, build_fsub
 from .float_divsqrt import build_fdiv, build_fsqrt
@@ -32,7 +33,8 @@ def _code_nets(code, width):
 
 def build_norm(name, fmt, n, *, eps=DEFAULT_EPS, policy="torch",
                bounds: Bounds = UNBOUNDED) -> Netlist:
-    """RMSNorm/LayerNorm of ``n`` elements of ``fmt`` (internal arithmetic float32)."""
+    """RMSNorm/LayerNorm of ``n`` elements of ``fmt`` (internal arithmetic:
+    :func:`~spikegate.golden.norms.internal_format`)."""
     check_norm(name)
     policy = check_policy(policy)
     fmt = get_format(fmt)
@@ -40,12 +42,12 @@ def build_norm(name, fmt, n, *, eps=DEFAULT_EPS, policy="torch",
         raise ValueError(f"{name} is offered for {', '.join(NORM_FORMATS)}, not {fmt.name}")
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_N:
         raise ValueError(f"{name}: --n must be an integer from 1 to {MAX_N}, not {n!r}")
-    f32 = get_format(INTERNAL)
-    units = {op: build(f32, policy=policy, bounds=bounds) for op, build in
+    inner = internal_format(fmt)
+    units = {op: build(inner, policy=policy, bounds=bounds) for op, build in
              (("fadd", build_fadd), ("fsub", build_fsub), ("fmul", build_fmul),
               ("fdiv", build_fdiv), ("fsqrt", build_fsqrt))}
-    widen = None if fmt == f32 else build_fconvert(fmt, f32, policy=policy, bounds=bounds)
-    narrow = None if fmt == f32 else build_fconvert(f32, fmt, policy=policy, bounds=bounds)
+    widen = build_fconvert(fmt, inner, policy=policy, bounds=bounds)
+    narrow = build_fconvert(inner, fmt, policy=policy, bounds=bounds)
     b = NetlistBuilder(f"{name}{n}_{fmt.name}_{policy}", bounds=bounds)
     ports = ("x", "w", "b") if name == "layernorm" else ("x", "w")
     buses = {p: [b.input(f"{p}{i}", fmt.width) for i in range(n)] for p in ports}
@@ -55,7 +57,10 @@ def build_norm(name, fmt, n, *, eps=DEFAULT_EPS, policy="torch",
         return b.embed(units[unit], dict(zip(names, args)), block=block)["y"]
 
     def wide(nets, block):
-        return nets if widen is None else b.embed(widen, {"a": nets}, block=block)["y"]
+        return b.embed(widen, {"a": nets}, block=block)["y"]
+
+    def const(value):
+        return _code_nets(const_code(value, inner), inner.width)
 
     def tree(terms, block):
         for k, pairs in enumerate(tree_order(len(terms))):
@@ -64,21 +69,20 @@ def build_norm(name, fmt, n, *, eps=DEFAULT_EPS, policy="torch",
                      for i, j in pairs]
         return terms[0]
 
-    X = [wide(buses["x"][i], f"x{i}_f32") for i in range(n)]
-    N = _code_nets(eps_code(float(n)), 32)
+    X = [wide(buses["x"][i], f"x{i}_wide") for i in range(n)]
+    N = const(float(n))
     if name == "layernorm":
         mu = op("fdiv", "mean", tree(X, "sum"), N)
         X = [op("fsub", f"centre{i}", X[i], mu) for i in range(n)]
     S = tree([op("fmul", f"square{i}", X[i], X[i]) for i in range(n)], "sumsq")
-    v = op("fadd", "eps", op("fdiv", "meansq", S, N), _code_nets(eps_code(eps), 32))
-    r = op("fdiv", "rsqrt", _code_nets(eps_code(1.0), 32), op("fsqrt", "sqrt", v))
+    v = op("fadd", "eps", op("fdiv", "meansq", S, N), const(eps))
+    r = op("fdiv", "rsqrt", const(1.0), op("fsqrt", "sqrt", v))
     for i in range(n):
         t = op("fmul", f"weight{i}", op("fmul", f"scale{i}", X[i], r),
-               wide(buses["w"][i], f"w{i}_f32"))
+               wide(buses["w"][i], f"w{i}_wide"))
         if name == "layernorm":
-            t = op("fadd", f"bias{i}", t, wide(buses["b"][i], f"b{i}_f32"))
-        b.output(f"y{i}", t if narrow is None else b.embed(narrow, {"a": t},
-                                                             block=f"y{i}_cast")["y"])
+            t = op("fadd", f"bias{i}", t, wide(buses["b"][i], f"b{i}_wide"))
+        b.output(f"y{i}", b.embed(narrow, {"a": t}, block=f"y{i}_cast")["y"])
     b.meta.update(unit=name, format=fmt.name, n=n, eps=float(eps), policy=policy,
-                  internal=INTERNAL)
+                  internal=inner.name)
     return b.build()

@@ -47,8 +47,10 @@ CONVENTIONS = ("ieee", "fn")
 #: beside inf/NaN), at least one fraction bit (so that a NaN exists), at most 64 bits.
 EXP_RANGE, MAN_RANGE = (2, 11), (1, 52)
 
+#: ``e11m52`` is IEEE binary64: the internal format of the fp32 norms (golden/norms.py),
+#: computed by torch in float64, not a named I/O format of the units.
 _TORCH_DTYPES = {"e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2", "fp16": "float16",
-                 "bf16": "bfloat16", "fp32": "float32"}
+                 "bf16": "bfloat16", "fp32": "float32", "e11m52": "float64"}
 
 
 @dataclass(frozen=True)

@@ -3,29 +3,33 @@
 The algorithm (``norm_golden``; the same steps, in the same order, are the neurons of
 :mod:`spikegate.gen.norm`). Inputs ``x``, weights ``w`` (and biases ``b``) are codes of the
 I/O format (bf16, fp16 or fp32); every step is one correctly rounded (RNE) operation in the
-*internal* format, float32 (``INTERNAL``), ``(+)`` ``(-)`` ``(x)`` ``(/)`` ``sqrt`` below:
+*internal* format ``F`` (``INTERNAL``: float32 for bf16/fp16 I/O, binary64 ``e11m52`` for
+fp32 I/O), ``(+)`` ``(-)`` ``(x)`` ``(/)`` ``sqrt`` below:
 
 ==============  =================================================================================
-``rmsnorm``     ``X_i = f32(x_i)`` (exact), ``S = tree(+) of X_i (x) X_i``,
+``rmsnorm``     ``X_i = F(x_i)`` (exact), ``S = tree(+) of X_i (x) X_i``,
                 ``v = (S (/) N) (+) eps``, ``r = 1 (/) sqrt(v)``,
-                ``y_i = fmt((X_i (x) r) (x) f32(w_i))``
+                ``y_i = fmt((X_i (x) r) (x) F(w_i))``
 ``layernorm``   ``mu = tree(+) of X_i (/) N``, ``D_i = X_i (-) mu``,
                 ``v = (tree(+) of D_i (x) D_i) (/) N (+) eps``, ``r = 1 (/) sqrt(v)``,
-                ``y_i = fmt(((D_i (x) r) (x) f32(w_i)) (+) f32(b_i))``
+                ``y_i = fmt(((D_i (x) r) (x) F(w_i)) (+) F(b_i))``
 ==============  =================================================================================
 
 ``tree(+)`` adds neighbours pairwise, level by level (``(t0 + t1) + (t2 + t3)``, an odd last
-term carried up), the order of the hardware's adder tree. ``eps`` is rounded to float32
-once. What is exact: the widening casts, and for bf16/fp16 inputs every square ``X_i (x)
-X_i`` (at most 22 significant bits in float32's 24). What rounds: the sums, the division by
-N, the square root and the reciprocal, the two products and the final cast. Ranges: the
-squares are float32, so ``|x| >= 2^64`` overflows them (infinite ``v``, ``y = 0``), as in
-torch's float32 RMSNorm of bf16 tensors.
+term carried up), the order of the hardware's adder tree. ``eps`` is rounded to ``F``
+once. What is exact: the widening casts, and every square ``X_i (x) X_i`` of an rmsnorm
+(bf16/fp16: at most 22 significant bits in float32's 24; fp32: 48 in binary64's 53). What
+rounds: the sums, the division by N, the square root and the reciprocal, the two products
+and the final cast. Ranges: for bf16 the squares are float32, so ``|x| >= 2^64`` overflows
+them (infinite ``v``, ``y = 0``), as in torch's float32 RMSNorm of bf16 tensors; binary64
+holds every square of an fp32. Why binary64 for fp32: with float32 steps the result is as
+inaccurate as torch's own (about 55% correctly rounded, LayerNorm's centring off by 10^5
+ULP); 53 bits leave the final rounding nearly the only one.
 
-``exact_norm`` is the real-number result of the same formula, in float64 (relative error a
-few units of ``2^-53``, far below the ``2^-24`` and coarser steps measured against it), for
-the accuracy figures: ULP error of the rounded output and whether it is the correctly
-rounded value.
+``exact_norm`` is the real-number result of the same formula, in float64 for bf16/fp16 I/O
+and in x87 extended precision (64-bit significands) for fp32 (relative error a few units of
+``2^-53`` resp. ``2^-64``, far below the half ULPs measured against it), for the accuracy
+figures: ULP error of the rounded output and whether it is the correctly rounded value.
 """
 
 from __future__ import annotations
@@ -35,10 +39,12 @@ import numpy as np
 from .formats import get_format
 
 __all__ = ["NORMS", "INTERNAL", "DEFAULT_EPS", "norm_golden", "exact_norm", "norm_vectors",
-           "tree_order", "eps_code", "check_norm", "ulp_errors"]
+           "tree_order", "eps_code", "const_code", "internal_format", "check_norm",
+           "ulp_errors"]
 
 NORMS = ("rmsnorm", "layernorm")
-INTERNAL = "fp32"
+#: The internal format of each I/O format.
+INTERNAL = {"bf16": "fp32", "fp16": "fp32", "fp32": "e11m52"}
 #: torch's default eps of ``nn.LayerNorm``; ``nn.RMSNorm`` uses ``finfo(dtype).eps`` when None.
 DEFAULT_EPS = 1e-5
 
@@ -52,6 +58,25 @@ def check_norm(name) -> str:
 def eps_code(eps) -> int:
     """``eps`` rounded once to float32: its code."""
     return int(np.array([eps], dtype=np.float32).view(np.uint32)[0])
+
+
+def internal_format(fmt):
+    """The format the steps of a norm (or softmax, :mod:`.softmax`) of ``fmt`` I/O compute in."""
+    fmt = get_format(fmt)
+    if fmt.name not in INTERNAL:
+        raise ValueError(f"the vector units are offered for {', '.join(INTERNAL)}, "
+                         f"not {fmt.name}")
+    return get_format(INTERNAL[fmt.name])
+
+
+def const_code(value, fmt) -> int:
+    """``value`` (a Python float) rounded once to the internal format ``fmt``: its code."""
+    fmt = get_format(fmt)
+    if fmt.width == 32:
+        return eps_code(value)
+    if fmt.name != "e11m52":
+        raise ValueError(f"no constant encoding for {fmt.name}")
+    return int(np.array([value], dtype=np.float64).view(np.uint64)[0])
 
 
 def tree_order(n):
@@ -82,48 +107,49 @@ def norm_golden(name, fmt, x, w, b=None, *, eps=DEFAULT_EPS, policy="torch"):
     from .torch_float import golden_convert, golden_op      # torch: only when evaluated
     check_norm(name)
     fmt = get_format(fmt)
+    inner = internal_format(fmt)
     x = np.asarray(x, dtype=np.uint64)
     vectors, n = x.shape
     w = np.broadcast_to(np.asarray(w, dtype=np.uint64), x.shape)
 
     def f32(codes):
-        return codes if fmt.name == INTERNAL else golden_convert(fmt, INTERNAL, codes,
-                                                                 policy=policy)
+        return golden_convert(fmt, inner, codes, policy=policy)
 
     def op(o, *args):
-        return golden_op(o, INTERNAL, *args, policy=policy)
+        return golden_op(o, inner, *args, policy=policy)
 
     X = [f32(x[:, i]) for i in range(n)]
-    N = _const(eps_code(float(n)), X[0])
+    N = _const(const_code(float(n), inner), X[0])
     if name == "layernorm":
         mu = op("fdiv", _tree_sum(X, lambda p, q: op("fadd", p, q)), N)
         X = [op("fsub", xi, mu) for xi in X]
     S = _tree_sum([op("fmul", xi, xi) for xi in X], lambda p, q: op("fadd", p, q))
-    v = op("fadd", op("fdiv", S, N), _const(eps_code(eps), S))
-    r = op("fdiv", _const(eps_code(1.0), v), op("fsqrt", v))
+    v = op("fadd", op("fdiv", S, N), _const(const_code(eps, inner), S))
+    r = op("fdiv", _const(const_code(1.0, inner), v), op("fsqrt", v))
     out = []
     for i in range(n):
         t = op("fmul", op("fmul", X[i], r), f32(w[:, i]))
         if name == "layernorm":
             t = op("fadd", t, f32(np.broadcast_to(np.asarray(b, dtype=np.uint64),
                                                   x.shape)[:, i]))
-        out.append(t if fmt.name == INTERNAL else
-                   golden_convert(INTERNAL, fmt, t, policy=policy))
+        out.append(golden_convert(inner, fmt, t, policy=policy))
     return np.stack(out, axis=1)
 
 
 def exact_norm(name, fmt, x, w, b=None, *, eps=DEFAULT_EPS):
-    """float64 values of the exact formula (``eps`` as the float32 the hardware holds)."""
+    """Values of the exact formula (``eps`` as the internal format holds it): float64, or
+    ``np.longdouble`` for fp32 I/O."""
     from .torch_float import codes_to_tensor
     check_norm(name)
     fmt = get_format(fmt)
+    wide = np.longdouble if fmt.width == 32 else np.float64
 
     def val(codes):
         return codes_to_tensor(fmt, np.asarray(codes, np.uint64).reshape(-1)).double().numpy() \
-            .reshape(np.shape(codes))
+            .astype(wide).reshape(np.shape(codes))
     X = val(x)
     W = np.broadcast_to(val(w), X.shape)
-    e = float(np.float32(eps))
+    e = wide(np.float32(eps) if internal_format(fmt).width == 32 else np.float64(eps))
     if name == "layernorm":
         X = X - X.mean(axis=1, keepdims=True)
     y = X / np.sqrt((X * X).mean(axis=1, keepdims=True) + e) * W
@@ -172,7 +198,8 @@ def ulp_errors(fmt, y, exact):
     fmt = get_format(fmt)
     y = codes_to_tensor(fmt, np.asarray(y, np.uint64).reshape(-1)).double().numpy() \
         .reshape(np.shape(y))
-    v = np.asarray(exact, dtype=np.float64)
+    v = np.asarray(exact)
+    v = v if v.dtype == np.longdouble else v.astype(np.float64)
     _, e = np.frexp(v)
     q = np.maximum(e - 1, 1 - fmt.bias) - fmt.man_bits
     err = np.abs(y - v) / np.ldexp(1.0, q)

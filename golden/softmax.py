@@ -2,25 +2,31 @@
 exact math.
 
 ``y_i = e^(x_i - m) / sum_j e^(x_j - m)``, ``m = max x``. Every step is one correctly
-rounded (RNE) operation in float32 (``(-)``, ``(+)``, ``(x)``, ``(/)``) or exact:
+rounded (RNE) operation in the internal format ``F`` (``(-)``, ``(+)``, ``(x)``, ``(/)``;
+float32 for bf16/fp16 I/O, binary64 ``e11m52`` for fp32 I/O, as for the norms:
+:func:`~.norms.internal_format`) or exact:
 
 1. ``m``: a pairwise tree of maxima (:func:`~.norms.tree_order`) on the input codes,
-   ordered as signed magnitudes (``-0 < +0``; on equal codes the left one). ``M = f32(m)``.
-2. ``d_i = f32(x_i) (-) M`` (<= 0; exact whenever ``e^(d_i)`` is not negligible and the
-   exponents are within 16 of each other).
+   ordered as signed magnitudes (``-0 < +0``; on equal codes the left one). ``M = F(m)``.
+2. ``d_i = F(x_i) (-) M`` (<= 0; exact whenever ``e^(d_i)`` is not negligible and the
+   exponents are within 16 (binary64: 29) of each other).
 3. ``d_i`` is split exactly into ``h_i + g_i + s_i``: ``h_i = bf16(d_i)``,
    ``r_i = d_i (-) h_i`` (exact: the rounding residual), ``g_i = bf16(r_i)``,
    ``s_i = r_i (-) g_i`` (exact, ``|s_i| <= 2^-18 |d_i|``). Where ``h_i <= -2^NEGLIGIBLE``
-   (-128, ``x_i = -inf`` included) ``e^(h_i)`` is 0 in float32 and the residuals are set to
-   0: a residual, up to ``2^-9 |d_i|``, could otherwise overflow ``e^(g_i)`` (0 * inf).
-4. ``e_i = (E(h_i) (x) E(g_i)) (x) (1 (+) s_i)``, ``E`` = the correctly rounded exp from
-   bf16 to float32 (:mod:`.functions`, a 65,536-entry table in hardware): ``e^s`` is
-   ``1 + s`` to within ``s^2/2 <= 2^-25``.
+   (-128, ``x_i = -inf`` included) ``e^(h_i)`` is below half the least subnormal of every
+   output format (0 in float32) and the residuals are set to 0: a residual, up to
+   ``2^-9 |d_i|``, could otherwise overflow ``e^(g_i)`` (0 * inf).
+4. ``e_i = (E(h_i) (x) E(g_i)) (x) P(s_i)``, ``E`` = the correctly rounded exp from bf16 to
+   ``F`` (:mod:`.functions`, a 65,536-entry table in hardware). ``P(s) = 1 (+) s`` in
+   float32 (``e^s`` within ``s^2/2 <= 2^-25``); in binary64 ``P(s) = (1 (+) s) (+) ((s (x)
+   s) (x) 1/2)`` (within ``|s|^3/6 <= 2^-35``: ``|s| <= 2^-11`` where not negligible).
 5. ``S = tree(+) of e_i``, ``R = 1 (/) S``, ``y_i = fmt(e_i (x) R)``.
 
-Each ``e_i`` is within a few float32 ULPs of ``e^(d_i)``; the output rounds once to the
-format (bf16/fp16: 2^13-2^16 times coarser), so it is correctly rounded except within a few
-``2^-24`` of a rounding boundary. Special values: any NaN input, or every input ``-inf``
+Each ``e_i`` is within a few ULPs of ``F`` of ``e^(d_i)``; the output rounds once to the
+format (bf16/fp16: 2^13-2^16 times coarser than float32; fp32: 2^29 times coarser than
+binary64), so it is correctly rounded except near a rounding boundary. With float32 steps
+fp32 I/O would not be: the rounded difference ``d`` alone costs up to ``|d| 2^-24``
+relative, which ``e^d`` keeps (torch's float32 softmax is as far off). Special values: any NaN input, or every input ``-inf``
 (``0/0``), or ``+inf`` (``inf - inf``) gives NaN everywhere, as the math (and torch) do.
 """
 
@@ -29,18 +35,21 @@ from __future__ import annotations
 import numpy as np
 
 from .formats import get_format
-from .norms import tree_order
+from .norms import const_code, internal_format, tree_order
 
 __all__ = ["softmax_golden", "exact_softmax", "softmax_vectors", "order_key",
-           "SOFTMAX_FORMATS", "SPLIT", "EXP_TABLE", "INTERNAL", "NEGLIGIBLE"]
+           "SOFTMAX_FORMATS", "SPLIT", "NEGLIGIBLE", "quadratic_tail"]
 
 SOFTMAX_FORMATS = ("bf16", "fp16", "fp32")
-#: The format ``d`` is split into, and the table's (input, output) formats.
+#: The format ``d`` is split into: the exp table's input format (its output: ``F``).
 SPLIT = "bf16"
-EXP_TABLE = ("bf16", "fp32")
-INTERNAL = "fp32"
-#: ``h <= -2^NEGLIGIBLE`` has ``e^h = 0`` in float32 (``e^-128 < 2^-149 / 2``).
+#: ``h <= -2^NEGLIGIBLE`` has ``e^h`` below half of ``2^-149`` (``e^-128 < 2^-150``).
 NEGLIGIBLE = 7
+
+
+def quadratic_tail(inner) -> bool:
+    """Whether ``P(s)`` carries the ``s^2/2`` term (binary64 steps)."""
+    return get_format(inner).width > 32
 
 
 def order_key(fmt, codes):
@@ -69,28 +78,28 @@ def softmax_golden(fmt, x, *, policy="torch"):
     from .functions import golden_function
     from .torch_float import golden_convert, golden_op      # torch: only when evaluated
     fmt = get_format(fmt)
+    inner = internal_format(fmt)
     x = np.asarray(x, dtype=np.uint64)
     n = x.shape[1]
 
     def f32(codes, src=fmt):
-        src = get_format(src)
-        return codes if src.name == INTERNAL else golden_convert(src, INTERNAL, codes,
-                                                                 policy=policy)
+        return golden_convert(src, inner, codes, policy=policy)
 
     def op(o, *args):
-        return golden_op(o, INTERNAL, *args, policy=policy)
+        return golden_op(o, inner, *args, policy=policy)
 
     def split(v):
-        return golden_convert(INTERNAL, SPLIT, v, policy=policy)
+        return golden_convert(inner, SPLIT, v, policy=policy)
 
     def exp(codes):
-        return golden_function("exp", EXP_TABLE[0], codes, EXP_TABLE[1], policy)
+        return golden_function("exp", SPLIT, codes, inner, policy)
 
     M = f32(_max_tree(fmt, [x[:, i] for i in range(n)]))
     split_fmt = get_format(SPLIT)
     sign = np.uint64(1 << (split_fmt.width - 1))
     least = np.uint64((split_fmt.bias + NEGLIGIBLE) << split_fmt.man_bits)
-    one = np.full(len(x), 0x3F800000, dtype=np.uint64)
+    one = np.full(len(x), const_code(1.0, inner), dtype=np.uint64)
+    half = np.full(len(x), const_code(0.5, inner), dtype=np.uint64)
     e = []
     for i in range(n):
         d = op("fsub", f32(x[:, i]), M)
@@ -99,23 +108,26 @@ def softmax_golden(fmt, x, *, policy="torch"):
         r = np.where(negligible, np.uint64(0), op("fsub", d, f32(h, SPLIT)))
         g = split(r)
         s = op("fsub", r, f32(g, SPLIT))
-        e.append(op("fmul", op("fmul", exp(h), exp(g)), op("fadd", one, s)))
+        p = op("fadd", one, s)
+        if quadratic_tail(inner):
+            p = op("fadd", p, op("fmul", op("fmul", s, s), half))
+        e.append(op("fmul", op("fmul", exp(h), exp(g)), p))
     terms = list(e)
     for pairs in tree_order(n):
         terms = [terms[a] if b is None else op("fadd", terms[a], terms[b]) for a, b in pairs]
     R = op("fdiv", one, terms[0])
     out = [op("fmul", ei, R) for ei in e]
-    return np.stack([o if fmt.name == INTERNAL else golden_convert(INTERNAL, fmt, o,
-                                                                   policy=policy)
-                     for o in out], axis=1)
+    return np.stack([golden_convert(inner, fmt, o, policy=policy) for o in out], axis=1)
 
 
 def exact_softmax(fmt, x):
-    """float64 softmax of the values (max subtracted; NaN where the math is undefined)."""
+    """Softmax of the values (max subtracted; NaN where the math is undefined) in float64,
+    or in x87 extended precision (``np.longdouble``) for fp32."""
     from .torch_float import codes_to_tensor
     fmt = get_format(fmt)
+    wide = np.longdouble if fmt.width == 32 else np.float64
     v = codes_to_tensor(fmt, np.asarray(x, np.uint64).reshape(-1)).double().numpy() \
-        .reshape(np.shape(x))
+        .astype(wide).reshape(np.shape(x))
     with np.errstate(invalid="ignore", over="ignore"):
         m = v.max(axis=1, keepdims=True)
         e = np.exp(v - m)

@@ -4,7 +4,7 @@ torch computes float16/bfloat16/FP8 arithmetic in float32 and rounds once; float
 least ``2p + 2`` bits for every ``p <= 11``-bit significand, so that double rounding is
 innocuous and ``(a.float() op b.float()).to(fmt)`` is the correctly rounded result (also
 for division and square root). float32 itself is computed in float64 (``53 >= 2*24 + 2``)
-and rounded once. What torch does not have -- custom ``eXmY`` formats, and the overflow
+and rounded once; ``e11m52`` (binary64) is float64 arithmetic itself. What torch does not have -- custom ``eXmY`` formats, and the overflow
 policies other than ``torch`` for formats whose cast differs -- comes from the exact
 reference :mod:`.float_ref`, which the tests cross-check against these on large sets.
 
@@ -42,21 +42,23 @@ def torch_dtype_of(fmt: FloatFormat):
 
 
 def _uint_dtype(width):
-    return {8: torch.uint8, 16: torch.int16, 32: torch.int32}[width]
+    return {8: torch.uint8, 16: torch.int16, 32: torch.int32, 64: torch.int64}[width]
 
 
 def codes_to_tensor(fmt, codes):
     """A tensor of ``fmt``'s torch dtype holding the bit patterns ``codes``."""
     a = np.asarray(codes, dtype=np.uint64).astype({8: np.uint8, 16: np.uint16,
-                                                   32: np.uint32}[fmt.width])
-    raw = torch.from_numpy(a.view({8: np.uint8, 16: np.int16, 32: np.int32}[fmt.width]))
+                                                   32: np.uint32, 64: np.uint64}[fmt.width])
+    raw = torch.from_numpy(a.view({8: np.uint8, 16: np.int16, 32: np.int32,
+                                   64: np.int64}[fmt.width]))
     return raw.view(torch_dtype_of(fmt))
 
 
 def tensor_to_codes(fmt, t):
     """The bit patterns of ``t`` (uint64), NaNs as the canonical NaN of ``fmt``."""
     codes = t.contiguous().view(_uint_dtype(fmt.width)).numpy()
-    codes = codes.view({8: np.uint8, 16: np.uint16, 32: np.uint32}[fmt.width]).astype(np.uint64)
+    codes = codes.view({8: np.uint8, 16: np.uint16, 32: np.uint32,
+                        64: np.uint64}[fmt.width]).astype(np.uint64)
     nan = torch.isnan(t.float() if fmt.width == 8 else t).numpy()
     return np.where(nan, np.uint64(fmt.canonical_nan), codes)
 
@@ -70,7 +72,7 @@ def has_torch_golden(fmt, policy="torch") -> bool:
 
 
 def _compute(fmt, op, *xs):
-    wide = torch.float64 if fmt.width == 32 else torch.float32
+    wide = torch.float64 if fmt.width >= 32 else torch.float32
     xs = [x.to(wide) for x in xs]
     if op == "fadd":
         y = xs[0] + xs[1]

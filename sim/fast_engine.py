@@ -79,6 +79,8 @@ KEEP = 16
 #: CPU programs of more neurons than this run on TorchEngine: gcc needs minutes for one
 #: straight-line function that long (a 64-input dot product: 19,158 neurons, 3.5 min)
 CPU_KERNEL_OPS = 8000
+#: gcc optimisation levels of the CPU kernel (FastEngine's ``c_opt``)
+C_OPT_LEVELS = ("-O2", "-O0")
 #: the largest input space an exhaustive check enumerates (index arithmetic in int64)
 MAX_SPACE_BITS = 62
 #: lanes per launch of an exhaustive check against a golden callback (GPU, CPU)
@@ -263,10 +265,10 @@ def c_compiler():
 _LIB_LOCK = threading.Lock()
 
 
-def _build_c(source):
+def _build_c(source, opt="-O2"):
     """Compile ``source`` into a cached shared library; returns the loaded library."""
     cc = c_compiler()
-    flags = ["-O2", "-march=native", "-shared", "-fPIC", "-fno-strict-aliasing"]
+    flags = [opt, "-march=native", "-shared", "-fPIC", "-fno-strict-aliasing"]
     tag = hashlib.sha256("\0".join([source, cc, *flags, platform.machine(),
                                     platform.node()]).encode()).hexdigest()[:24]
     path = os.path.join(_cache_dir(), f"sg_{tag}.so")
@@ -297,13 +299,13 @@ def _build_c(source):
 
 
 class _CKernel:
-    def __init__(self, prog: _Program, threads=None):
+    def __init__(self, prog: _Program, threads=None, opt="-O2"):
         bits = 16 if prog.bound < (1 << 15) - 1 else 32
         if prog.bound >= (1 << 31) - 1:
             raise ValueError(f"{prog.name}: a neuron sum can reach {prog.bound}, beyond int32: "
                              f"scale its weights down or use TorchEngine")
         self.source = _c_source(prog, bits)
-        self.lib = _build_c(self.source)
+        self.lib = _build_c(self.source, opt)
         self.lanes = self.lib.sg_lanes()
         self.n_in, self.n_out = len(prog.inputs), len(prog.outputs)
         self.threads = threads or max(1, torch.get_num_threads())
@@ -725,7 +727,11 @@ class FastEngine:
         GPU arithmetic of the neuron sums (default: float32 when exact, else int32).
     c_ops : int
         Largest program compiled to C on the CPU (larger ones run on TorchEngine): gcc
-        takes about a minute for 12,000 neurons, worth it for a million vectors.
+        takes about a minute for 12,000 neurons at ``-O2``.
+    c_opt : {"-O2", "-O0"}
+        gcc's optimisation level: ``-O0`` compiles a 10,000-neuron kernel in 5 s instead of
+        a minute and runs about 8x slower (FP32 tanh: 0.07M vectors/s per thread against
+        0.6M): the choice for up to a few million vectors; ``-O2`` for sweeps.
 
     Only the ideal gate mode is here: noise, threshold variation, faults and temporal
     mode stay in :class:`~spikegate.sim.torch_engine.TorchEngine`, whose outputs this
@@ -733,9 +739,11 @@ class FastEngine:
     """
 
     def __init__(self, netlist: Netlist, *, device=None, threads=None, arith=None,
-                 block=None, warps=None, tiled=None, c_ops=CPU_KERNEL_OPS):
+                 block=None, warps=None, tiled=None, c_ops=CPU_KERNEL_OPS, c_opt="-O2"):
         if not isinstance(netlist, Netlist):
             raise TypeError(f"netlist must be a Netlist, not {netlist!r}")
+        if c_opt not in C_OPT_LEVELS:
+            raise ValueError(f"c_opt must be one of {', '.join(C_OPT_LEVELS)}, not {c_opt!r}")
         self.netlist = netlist
         self.device = torch.device(resolve_device(device))
         self.program = _Program(netlist)
@@ -753,7 +761,7 @@ class FastEngine:
                 self.kernel = _TritonKernel(self.program, self.device, arith, block, warps)
                 self.backend = "triton"
         elif c_compiler() is not None and len(self.program.ops) <= c_ops:
-            self.kernel = _CKernel(self.program, threads)
+            self.kernel = _CKernel(self.program, threads, c_opt)
             self.backend = "c"
         else:
             from .torch_engine import TorchEngine

@@ -82,10 +82,11 @@ def _markdown(rows, seconds):
         "# RMSNorm and LayerNorm", "",
         "`spikegate bench norms` writes this file. Units: `spikegate generate rmsnorm|layernorm "
         f"--n N --format F` (here N = {N}, eps = {EPS}). The algorithm (golden/norms.py): "
-        "float32 steps, each correctly rounded, pairwise adder trees, `r = 1 / sqrt(v)` as a "
+        "float32 steps (binary64 for fp32 I/O), each correctly rounded, pairwise adder trees, `r = 1 / sqrt(v)` as a "
         "square root and a division, one final rounding to the format. *bit-exact*: the "
         "netlist on the torch engine against that golden on the first vectors. *max ULP*, "
-        "*correctly rounded*: the golden (= the netlist) against the exact formula (float64) "
+        "*correctly rounded*: the golden (= the netlist) against the exact formula (float64; "
+        "x87 extended for fp32) "
         "on all vectors x N outputs; *torch*: `F.rms_norm` / `F.layer_norm` on CPU tensors of "
         "the format, same vectors. NEXUS has no norm to compare with (its FP32 softmax: 37% "
         "correctly rounded, 6 ULP; spikegate's softmax is not built yet).",

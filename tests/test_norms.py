@@ -16,6 +16,7 @@ from spikegate.sim.units import build_unit
 def test_norm_bit_exact(name, fmt, n):
     netlist = build_unit(name, fmt=fmt, n=n)
     assert netlist.meta["n"] == n
+    assert netlist.meta["internal"] == ("e11m52" if fmt == "fp32" else "fp32")
     check_on_torch_engine(netlist, vectors=400, seed=3)
 
 
@@ -38,9 +39,10 @@ def test_hand_worked_values():
     assert int(y[0, 0]) == 0x3ACA, hex(int(y[0, 0]))
 
 
-@pytest.mark.parametrize("fmt", ("bf16", "fp16"))
+@pytest.mark.parametrize("fmt", ("bf16", "fp16", "fp32"))
 def test_rmsnorm_accuracy(fmt):
-    """At most 1/2 ULP (correctly rounded) on all but a handful of 40,000 outputs."""
+    """At most 1/2 ULP (correctly rounded) on all but a handful of 40,000 outputs (fp32: in
+    binary64 steps, against x87 extended precision)."""
     v = norm_vectors("rmsnorm", fmt, 8, 5000, seed=2)
     err = ulp_errors(fmt, norm_golden("rmsnorm", fmt, v["x"], v["w"]),
                      exact_norm("rmsnorm", fmt, v["x"], v["w"]))
@@ -48,10 +50,11 @@ def test_rmsnorm_accuracy(fmt):
     assert (err <= 0.5).mean() >= 0.999
 
 
-def test_layernorm_accuracy_fp16():
-    v = norm_vectors("layernorm", "fp16", 8, 5000, seed=2)
-    err = ulp_errors("fp16", norm_golden("layernorm", "fp16", v["x"], v["w"], v["b"]),
-                     exact_norm("layernorm", "fp16", v["x"], v["w"], v["b"]))
+@pytest.mark.parametrize("fmt", ("fp16", "fp32"))
+def test_layernorm_accuracy(fmt):
+    v = norm_vectors("layernorm", fmt, 8, 5000, seed=2)
+    err = ulp_errors(fmt, norm_golden("layernorm", fmt, v["x"], v["w"], v["b"]),
+                     exact_norm("layernorm", fmt, v["x"], v["w"], v["b"]))
     assert err.max() <= 1.0, f"max error {err.max():.3f} ulp"
     assert (err <= 0.5).mean() >= 0.99
 

@@ -37,8 +37,9 @@ def test_hand_worked_values():
         [[hex(int(c)) for c in r] for r in y]
 
 
-@pytest.mark.parametrize("fmt", ("bf16", "fp16"))
+@pytest.mark.parametrize("fmt", ("bf16", "fp16", "fp32"))
 def test_softmax_accuracy(fmt):
+    """fp32 in binary64 steps, against x87 extended precision."""
     x = softmax_vectors(fmt, 8, 5000, seed=2)
     exact = exact_softmax(fmt, x)
     err = ulp_errors(fmt, softmax_golden(fmt, x), exact)[np.isfinite(exact)]
