@@ -82,14 +82,15 @@ def _markdown(rows, seconds):
         "# RMSNorm and LayerNorm", "",
         "`spikegate bench norms` writes this file. Units: `spikegate generate rmsnorm|layernorm "
         f"--n N --format F` (here N = {N}, eps = {EPS}). The algorithm (golden/norms.py): "
-        "float32 steps (binary64 for fp32 I/O), each correctly rounded, pairwise adder trees, `r = 1 / sqrt(v)` as a "
+        "float32 steps (binary64 for fp32 I/O), each correctly rounded, pairwise adder "
+        "trees, `r = 1 / sqrt(v)` as a "
         "square root and a division, one final rounding to the format. *bit-exact*: the "
         "netlist on the torch engine against that golden on the first vectors. *max ULP*, "
         "*correctly rounded*: the golden (= the netlist) against the exact formula (float64; "
         "x87 extended for fp32) "
         "on all vectors x N outputs; *torch*: `F.rms_norm` / `F.layer_norm` on CPU tensors of "
         "the format, same vectors. NEXUS has no norm to compare with (its FP32 softmax: 37% "
-        "correctly rounded, 6 ULP; spikegate's softmax is not built yet).",
+        "correctly rounded, 6 ULP: reports/softmax.md).",
         "",
         "| norm | format | N | neurons | depth | bit-exact | outputs | max ULP | correctly "
         "rounded | torch max ULP | torch correctly rounded |",
@@ -164,9 +165,11 @@ def run_softmax_bench(path=SOFTMAX_REPORT) -> int:
     lines[0] = "# Softmax"
     lines[2] = ("`spikegate bench softmax` writes this file. Unit: `spikegate generate softmax "
                 f"--n N --format F` (here N = {N}). The algorithm (golden/softmax.py): the "
-                "maximum subtracted in float32, the difference split exactly into bf16 "
-                "pieces whose exps come from the correctly rounded bf16 -> float32 table, "
-                "float32 products, sum and reciprocal, one rounding to the format. Columns "
+                "maximum subtracted in the internal format (float32; binary64 for fp32 I/O), "
+                "the difference split exactly into bf16 pieces whose exps come from the "
+                "correctly rounded bf16 -> internal-format table (binary64: times "
+                "1 + s + s^2/2), products, sum and reciprocal, one rounding to the format. "
+                "Columns "
                 "as in reports/norms.md; *torch*: `torch.softmax` on CPU tensors of the "
                 f"format. {NEXUS_SOFTMAX}.")
     text = "\n".join(lines) + "\n"
