@@ -16,7 +16,9 @@ fp32 I/O), ``(+)`` ``(-)`` ``(x)`` ``(/)`` ``sqrt`` below:
 ==============  =================================================================================
 
 ``tree(+)`` adds neighbours pairwise, level by level (``(t0 + t1) + (t2 + t3)``, an odd last
-term carried up), the order of the hardware's adder tree. ``eps`` is rounded to ``F``
+term carried up), the order of the hardware's adder tree. The stream form with ``P`` lanes
+(``lanes=P``: ``P`` elements a beat) sums each beat's ``P`` terms by ``tree(+)`` and the
+beats' sums left to right (``stream_sum``); ``P = N`` is the spatial order. ``eps`` is rounded to ``F``
 once. What is exact: the widening casts, and every square ``X_i (x) X_i`` of an rmsnorm
 (bf16/fp16: at most 22 significant bits in float32's 24; fp32: 48 in binary64's 53). What
 rounds: the sums, the division by N, the square root and the reciprocal, the two products
@@ -39,8 +41,8 @@ import numpy as np
 from .formats import get_format
 
 __all__ = ["NORMS", "INTERNAL", "DEFAULT_EPS", "norm_golden", "exact_norm", "norm_vectors",
-           "tree_order", "eps_code", "const_code", "internal_format", "check_norm",
-           "ulp_errors"]
+           "tree_order", "stream_sum", "eps_code", "const_code", "internal_format",
+           "check_norm", "check_lanes", "ulp_errors"]
 
 NORMS = ("rmsnorm", "layernorm")
 #: The internal format of each I/O format.
@@ -98,18 +100,42 @@ def _tree_sum(terms, add):
     return terms[0]
 
 
+def check_lanes(n, lanes):
+    """``lanes`` (None: spatial) validated against ``n`` elements."""
+    if lanes is None:
+        return None
+    if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1 or n % lanes:
+        raise ValueError(f"--lanes must be a positive integer that divides --n {n}, "
+                         f"not {lanes!r}")
+    return lanes
+
+
+def stream_sum(terms, lanes, add):
+    """The sum of ``terms`` in the hardware's order: one pairwise tree (``lanes`` None), or
+    a tree per beat of ``lanes`` terms and the beats' sums left to right."""
+    if lanes is None:
+        return _tree_sum(terms, add)
+    beats = [_tree_sum(terms[i:i + lanes], add) for i in range(0, len(terms), lanes)]
+    acc = beats[0]
+    for t in beats[1:]:
+        acc = add(acc, t)
+    return acc
+
+
 def _const(code, like):
     return np.full(np.shape(like), code, dtype=np.uint64)
 
 
-def norm_golden(name, fmt, x, w, b=None, *, eps=DEFAULT_EPS, policy="torch"):
-    """The codes ``y`` (shape of ``x``: vectors x N) the hardware computes."""
+def norm_golden(name, fmt, x, w, b=None, *, eps=DEFAULT_EPS, policy="torch", lanes=None):
+    """The codes ``y`` (shape of ``x``: vectors x N) the hardware computes (``lanes``: the
+    stream form's summation order)."""
     from .torch_float import golden_convert, golden_op      # torch: only when evaluated
     check_norm(name)
     fmt = get_format(fmt)
     inner = internal_format(fmt)
     x = np.asarray(x, dtype=np.uint64)
     vectors, n = x.shape
+    lanes = check_lanes(n, lanes)
     w = np.broadcast_to(np.asarray(w, dtype=np.uint64), x.shape)
 
     def f32(codes):
@@ -121,9 +147,9 @@ def norm_golden(name, fmt, x, w, b=None, *, eps=DEFAULT_EPS, policy="torch"):
     X = [f32(x[:, i]) for i in range(n)]
     N = _const(const_code(float(n), inner), X[0])
     if name == "layernorm":
-        mu = op("fdiv", _tree_sum(X, lambda p, q: op("fadd", p, q)), N)
+        mu = op("fdiv", stream_sum(X, lanes, lambda p, q: op("fadd", p, q)), N)
         X = [op("fsub", xi, mu) for xi in X]
-    S = _tree_sum([op("fmul", xi, xi) for xi in X], lambda p, q: op("fadd", p, q))
+    S = stream_sum([op("fmul", xi, xi) for xi in X], lanes, lambda p, q: op("fadd", p, q))
     v = op("fadd", op("fdiv", S, N), _const(const_code(eps, inner), S))
     r = op("fdiv", _const(const_code(1.0, inner), v), op("fsqrt", v))
     out = []

@@ -49,6 +49,11 @@ def cmd_generate(args):
                   f"{report['neurons']} neurons, depth {report['depth']} neuron levels, "
                   f"latency {report['latency_cycles']} cycles")
         return 0
+    if args.lanes is not None:
+        if args.unit not in ("rmsnorm", "layernorm"):
+            raise ValueError(f"--lanes makes a time-multiplexed form of linear, rmsnorm or "
+                             f"layernorm, not of {args.unit}")
+        return _generate_norm_stream(args)
     from .hdl.design import Design
     from .sim.units import build_unit
     to = args.to
@@ -72,6 +77,36 @@ def cmd_generate(args):
         print(f"wrote {path} and {Path(args.output) / 'report.json'}: {report['neurons']} neurons, "
               f"depth {report['depth']} neuron levels, latency {report['latency_cycles']} cycles")
         print(f"  also report.md, netlist.json and the FuseSoC core {design.top}.core")
+    return 0
+
+
+def _generate_norm_stream(args):
+    """``generate rmsnorm|layernorm --n N --lanes P``: the time-multiplexed stream form."""
+    from .gen.norm import build_norm_stream
+    from .golden.norms import DEFAULT_EPS
+    from .hdl.norm_stream import write_norm_stream_design
+    if args.n is None:
+        raise ValueError(f"{args.unit} needs --n N (the number of elements)")
+    if args.stages:
+        raise ValueError("--stages is for spatial units: the stream form steps its "
+                         "combinational datapaths one a cycle")
+    spec = build_norm_stream(args.unit, args.format, args.n, args.lanes,
+                             eps=DEFAULT_EPS if args.eps is None else args.eps,
+                             policy=args.policy)
+    top = f"{args.unit}{args.n}p{args.lanes}_{spec.fmt}"
+    command = (f"spikegate generate {args.unit} --n {args.n} --format {spec.fmt} "
+               f"--lanes {args.lanes}" + (f" --eps {args.eps}" if args.eps is not None else "")
+               + (f" --policy {args.policy}" if args.policy != "torch" else "")
+               + f" -o {args.output}")
+    report = write_norm_stream_design(args.output, spec, top=top, force=args.force,
+                                      command=command)
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+    elif not args.quiet:
+        print(f"wrote {Path(args.output) / report['verilog']} and report.json: "
+              f"{report['neurons']} neurons in {len(spec.parts)} datapaths, {spec.beats} "
+              f"beats of {spec.lanes} elements a vector, {report['cycles_per_vector']} cycles "
+              f"a vector without stalls")
     return 0
 
 

@@ -209,7 +209,8 @@ def add_linear_arguments(gen):
     g.add_argument("--order", default="tree", choices=("tree", "sequential"),
                    help="summation order of the fp32/fp16/fp8 modes")
     g.add_argument("--lanes", type=int,
-                   help="time-multiplexed layer: P dot-product lanes, weights in ROM (linear)")
+                   help="time-multiplexed form: P dot-product lanes, weights in ROM (linear); "
+                        "P elements a beat (rmsnorm, layernorm)")
     g.add_argument("--mac", type=int, metavar="K",
                    help="time-multiplexed layer: one exact multiply-accumulate lane taking K "
                         "inputs per cycle, weights in ROM (linear, --accum exact)")
