@@ -11,16 +11,15 @@ tied-off nets, which the builder folds into the neurons that read them (the reci
 
 * :func:`build_norm`: one spatial netlist. Ports ``x0..x{N-1}``, ``w0..w{N-1}`` (and
   ``b0..b{N-1}``) -> ``y0..y{N-1}``, each one code of the format.
-* :func:`build_norm_stream`: the combinational datapaths a time-multiplexed stream form
-  (:mod:`spikegate.hdl.norm_stream`) steps through, ``P`` elements a beat: ``sum``
-  (LayerNorm: ``acc + tree(X_p)``), ``mean`` (``acc / N``), ``sumsq`` (``acc +
-  tree((X_p - mu)^2)``, RMSNorm without ``mu``), ``finish`` (``1 / sqrt(acc / N + eps)``)
-  and ``scale`` (the ``P`` outputs of a beat).
+* :func:`build_norm_stream`: the combinational datapaths and program of the stream form
+  (:mod:`.vector_stream`), ``P`` elements a beat: ``sum`` (LayerNorm: ``acc + tree(X_p)``),
+  ``mean`` (``acc / N``), ``sumsq`` (``acc + tree((X_p - mu)^2)``, RMSNorm without
+  ``mu``), ``finish`` (``1 / sqrt(acc / N + eps)``) and ``scale`` (a beat's ``P``
+  outputs). Accumulators start at ``-0``, the identity of IEEE addition (``-0 + t = t``
+  for every ``t``), so the first beat's sum is its own tree.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from ..golden.formats import FloatFormat, check_policy, get_format
 from ..golden.norms import (DEFAULT_EPS, check_lanes, check_norm, const_code, internal_format,
@@ -30,15 +29,13 @@ from .float_add import build_fadd, build_fconvert, build_fsub
 from .float_divsqrt import build_fdiv, build_fsqrt
 from .float_mul import build_fmul
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
+from .vector_stream import MAX_STREAM_N, Step, StreamParts
 
-__all__ = ["build_norm", "build_norm_stream", "NormStreamParts", "NORM_FORMATS", "MAX_N",
-           "MAX_STREAM_N"]
+__all__ = ["build_norm", "build_norm_stream", "NORM_FORMATS", "MAX_N"]
 
 NORM_FORMATS = ("bf16", "fp16", "fp32")
 #: Largest spatial N (each element costs a few thousand neurons; the stream form is for more).
 MAX_N = 64
-#: Largest streamed N (the element buffer holds N/P beats).
-MAX_STREAM_N = 1 << 16
 
 
 def _code_nets(code, width):
@@ -129,35 +126,8 @@ def build_norm(name, fmt, n, *, eps=DEFAULT_EPS, policy="torch",
     return b.build()
 
 
-@dataclass
-class NormStreamParts:
-    """The datapaths of a streamed norm (see the module doc), and what the control needs.
-
-    ``parts`` maps ``sum``/``mean`` (LayerNorm only), ``sumsq``, ``finish``, ``scale`` to
-    combinational netlists; accumulators start at ``-0`` (the identity of IEEE addition,
-    ``-0 + t = t`` for every ``t``), so the first beat's sum is its own tree.
-    """
-
-    name: str
-    fmt: str
-    n: int
-    lanes: int
-    eps: float
-    policy: str
-    internal: str
-    parts: dict
-
-    @property
-    def beats(self) -> int:
-        return self.n // self.lanes
-
-    @property
-    def ports(self):
-        return ("x", "w", "b") if self.name == "layernorm" else ("x", "w")
-
-
 def build_norm_stream(name, fmt, n, lanes, *, eps=DEFAULT_EPS, policy="torch",
-                      bounds: Bounds = UNBOUNDED) -> NormStreamParts:
+                      bounds: Bounds = UNBOUNDED) -> StreamParts:
     """The stream form's datapaths for ``n`` elements of ``fmt``, ``lanes`` a beat."""
     fmt, policy = _check(name, fmt, n, policy, MAX_STREAM_N)
     lanes = check_lanes(n, lanes)
@@ -186,11 +156,11 @@ def build_norm_stream(name, fmt, n, lanes, *, eps=DEFAULT_EPS, policy="torch",
     if layer:
         parts["sum"] = accumulate("sum", False)
         b, st = part("mean")
-        b.output("y", st.op("fdiv", "mean", b.input("acc", inner.width), st.const(float(n))))
+        b.output("y", st.op("fdiv", "mean", b.input("sum", inner.width), st.const(float(n))))
         parts["mean"] = b.build()
     parts["sumsq"] = accumulate("sumsq", layer)
     b, st = part("finish")
-    b.output("y", st.finish(b.input("acc", inner.width), n, eps))
+    b.output("y", st.finish(b.input("sumsq", inner.width), n, eps))
     parts["finish"] = b.build()
     b, st = part("scale")
     r = b.input("r", inner.width)
@@ -206,4 +176,17 @@ def build_norm_stream(name, fmt, n, lanes, *, eps=DEFAULT_EPS, policy="torch",
     for nl in parts.values():
         nl.meta.update(unit=f"{name}_stream", format=fmt.name, n=n, lanes=lanes,
                        internal=inner.name)
-    return NormStreamParts(name, fmt.name, n, lanes, float(eps), policy, inner.name, parts)
+    neg_zero = 1 << (inner.width - 1)
+    first = "sum" if layer else "sumsq"
+    program = [Step("pass", first, out=first, source="input")]
+    if layer:
+        program += [Step("step", "mean", out="mu", reads=("sum",)),
+                    Step("pass", "sumsq", out="sumsq", reads=("mu",))]
+    program += [Step("step", "finish", out="r", reads=("sumsq",)),
+                Step("emit", "scale", reads=("r", "mu") if layer else ("r",))]
+    registers = {"sumsq": (inner.width, neg_zero), "r": (inner.width, 0)}
+    if layer:
+        registers.update(sum=(inner.width, neg_zero), mu=(inner.width, 0))
+    return StreamParts(name, fmt.name, n, lanes, ("x", "w", "b") if layer else ("x", "w"),
+                       registers, tuple(program), parts,
+                       {"eps": float(eps), "policy": policy, "internal": inner.name})

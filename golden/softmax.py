@@ -20,7 +20,8 @@ float32 for bf16/fp16 I/O, binary64 ``e11m52`` for fp32 I/O, as for the norms:
    ``F`` (:mod:`.functions`, a 65,536-entry table in hardware). ``P(s) = 1 (+) s`` in
    float32 (``e^s`` within ``s^2/2 <= 2^-25``); in binary64 ``P(s) = (1 (+) s) (+) ((s (x)
    s) (x) 1/2)`` (within ``|s|^3/6 <= 2^-35``: ``|s| <= 2^-11`` where not negligible).
-5. ``S = tree(+) of e_i``, ``R = 1 (/) S``, ``y_i = fmt(e_i (x) R)``.
+5. ``S = tree(+) of e_i`` (the stream form: a tree per beat, the beats left to right),
+   ``R = 1 (/) S``, ``y_i = fmt(e_i (x) R)``.
 
 Each ``e_i`` is within a few ULPs of ``F`` of ``e^(d_i)``; the output rounds once to the
 format (bf16/fp16: 2^13-2^16 times coarser than float32; fp32: 2^29 times coarser than
@@ -35,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .formats import get_format
-from .norms import const_code, internal_format, tree_order
+from .norms import check_lanes, const_code, internal_format, stream_sum, tree_order
 
 __all__ = ["softmax_golden", "exact_softmax", "softmax_vectors", "order_key",
            "SOFTMAX_FORMATS", "SPLIT", "NEGLIGIBLE", "quadratic_tail"]
@@ -73,8 +74,10 @@ def _max_tree(fmt, cols):
     return cols[0]
 
 
-def softmax_golden(fmt, x, *, policy="torch"):
-    """The codes ``y`` (shape of ``x``: vectors x N) the hardware computes."""
+def softmax_golden(fmt, x, *, policy="torch", lanes=None):
+    """The codes ``y`` (shape of ``x``: vectors x N) the hardware computes (``lanes``: the
+    stream form's order of the sum, :func:`~.norms.stream_sum`; the maximum is the same
+    code in any order)."""
     from .functions import golden_function
     from .torch_float import golden_convert, golden_op      # torch: only when evaluated
     fmt = get_format(fmt)
@@ -112,10 +115,7 @@ def softmax_golden(fmt, x, *, policy="torch"):
         if quadratic_tail(inner):
             p = op("fadd", p, op("fmul", op("fmul", s, s), half))
         e.append(op("fmul", op("fmul", exp(h), exp(g)), p))
-    terms = list(e)
-    for pairs in tree_order(n):
-        terms = [terms[a] if b is None else op("fadd", terms[a], terms[b]) for a, b in pairs]
-    R = op("fdiv", one, terms[0])
+    R = op("fdiv", one, stream_sum(e, check_lanes(n, lanes), lambda p, q: op("fadd", p, q)))
     out = [op("fmul", ei, R) for ei in e]
     return np.stack([golden_convert(inner, fmt, o, policy=policy) for o in out], axis=1)
 

@@ -50,10 +50,7 @@ def cmd_generate(args):
                   f"latency {report['latency_cycles']} cycles")
         return 0
     if args.lanes is not None:
-        if args.unit not in ("rmsnorm", "layernorm"):
-            raise ValueError(f"--lanes makes a time-multiplexed form of linear, rmsnorm or "
-                             f"layernorm, not of {args.unit}")
-        return _generate_norm_stream(args)
+        return _generate_vector_stream(args)
     from .hdl.design import Design
     from .sim.units import build_unit
     to = args.to
@@ -80,26 +77,29 @@ def cmd_generate(args):
     return 0
 
 
-def _generate_norm_stream(args):
-    """``generate rmsnorm|layernorm --n N --lanes P``: the time-multiplexed stream form."""
-    from .gen.norm import build_norm_stream
-    from .golden.norms import DEFAULT_EPS
-    from .hdl.norm_stream import write_norm_stream_design
+def _generate_vector_stream(args):
+    """``generate rmsnorm|layernorm|softmax --n N --lanes P``: the time-multiplexed form."""
+    from .hdl.vector_stream import write_vector_stream_design
+    from .sim.vector_stream_check import stream_parts
+    if args.unit not in ("rmsnorm", "layernorm", "softmax"):
+        raise ValueError(f"--lanes makes a time-multiplexed form of linear, rmsnorm, "
+                         f"layernorm or softmax, not of {args.unit}")
     if args.n is None:
         raise ValueError(f"{args.unit} needs --n N (the number of elements)")
     if args.stages:
         raise ValueError("--stages is for spatial units: the stream form steps its "
                          "combinational datapaths one a cycle")
-    spec = build_norm_stream(args.unit, args.format, args.n, args.lanes,
-                             eps=DEFAULT_EPS if args.eps is None else args.eps,
-                             policy=args.policy)
+    if args.eps is not None and args.unit == "softmax":
+        raise ValueError("--eps is for rmsnorm and layernorm, not softmax")
+    spec = stream_parts(args.unit, args.format, args.n, args.lanes, eps=args.eps,
+                        policy=args.policy)
     top = f"{args.unit}{args.n}p{args.lanes}_{spec.fmt}"
     command = (f"spikegate generate {args.unit} --n {args.n} --format {spec.fmt} "
                f"--lanes {args.lanes}" + (f" --eps {args.eps}" if args.eps is not None else "")
                + (f" --policy {args.policy}" if args.policy != "torch" else "")
                + f" -o {args.output}")
-    report = write_norm_stream_design(args.output, spec, top=top, force=args.force,
-                                      command=command)
+    report = write_vector_stream_design(args.output, spec, top=top, force=args.force,
+                                        command=command)
     if args.json:
         print(json.dumps(report, sort_keys=True))
     elif not args.quiet:

@@ -71,12 +71,13 @@ def _run(args, progress):
                                             sequences=args.vectors, seed=args.seed)
         return report["top"], count, seconds, None
     if report.get("form") == "time-multiplexed" and report.get("unit") in ("rmsnorm",
-                                                                            "layernorm"):
-        from .sim.norm_stream_check import verify_norm_stream_design
+                                                                            "layernorm",
+                                                                            "softmax"):
+        from .sim.vector_stream_check import verify_vector_stream_design
         progress.step(f"{args.sim}: build and stream vectors through {report['top']}")
         start = time.perf_counter()
-        count = verify_norm_stream_design(args.directory, report, simulator=args.sim,
-                                          vectors=args.vectors, seed=args.seed)
+        count = verify_vector_stream_design(args.directory, report, simulator=args.sim,
+                                            vectors=args.vectors, seed=args.seed)
         return report["top"], count, time.perf_counter() - start, None
     if report.get("form") == "time-multiplexed":
         from .sim.stream_check import verify_stream_design
