@@ -283,8 +283,10 @@ def _norm_specs():
     """RMSNorm and LayerNorm over ``n`` elements (gen/norm.py; golden: the same algorithm
     step by step, golden/norms.py; seeded random and directed vectors)."""
     from ..gen.norm import NORM_FORMATS
-    text = {"rmsnorm": "RMSNorm over --n elements: x * w / sqrt(mean(x^2) + eps)",
-            "layernorm": "LayerNorm over --n elements: (x - mean) * w / sqrt(var + eps) + b"}
+    text = {"rmsnorm": "RMSNorm over --n elements: x * w / sqrt(mean(x^2) + eps); --lanes P: "
+                       "streamed, P a beat",
+            "layernorm": "LayerNorm over --n elements: (x - mean) * w / sqrt(var + eps) + b; "
+                         "--lanes P: streamed"}
 
     def ports(name):
         return ("x", "w", "b") if name == "layernorm" else ("x", "w")
@@ -339,7 +341,8 @@ def _softmax_spec():
         x = softmax_vectors(meta["format"], meta["n"], count, seed)
         return {f"x{i}": x[:, i] for i in range(meta["n"])}
     return UnitSpec("softmax", "softmax over --n elements, max subtracted (float32 steps, "
-                               "correctly rounded exp tables)", build, SOFTMAX_FORMATS,
+                               "binary64 for fp32; correctly rounded exp tables); --lanes P: "
+                               "streamed", build, SOFTMAX_FORMATS,
                     POLICIES, golden=golden, vectors=vectors)
 
 
