@@ -1,8 +1,9 @@
 """RMSNorm and LayerNorm on the HDL simulators against the step-by-step golden, on the
 registry's seeded random and directed vectors: a two-element norm is about 19,000 neurons
 of float32 dividers and square roots (one to two minutes on each simulator), so ``make test``
-runs one norm and format per simulator and ``make regress`` the whole cross (every norm on
-the torch engine: tests/test_norms.py)."""
+runs one norm and format per simulator and ``make regress`` the whole cross, softmax
+included (every norm and softmax on the torch engine: tests/test_norms.py,
+tests/test_softmax.py)."""
 
 import pytest
 
@@ -23,7 +24,7 @@ LANES = {"verilator": 1, "icarus": 1}
 
 def _cases():
     for sim in ("verilator", "icarus", "amaranth"):
-        for name in ("rmsnorm", "layernorm"):
+        for name in ("rmsnorm", "layernorm", "softmax"):
             for fmt in ("bf16", "fp16", "fp32"):
                 marks = () if (sim, name, fmt) in QUICK else (pytest.mark.regress,)
                 yield pytest.param(sim, name, fmt, marks=marks, id=f"{sim}-{name}-{fmt}")
