@@ -48,3 +48,22 @@ def test_program_is_checked():
         StreamParts("rmsnorm", "bf16", 4, 2, ("x", "w"), spec.registers,
                     (spec.program[0], Step("step", "finish", out="nope"), spec.program[-1]),
                     spec.parts)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["fadd", "--format", "fp16", "--lanes", "2"], "--lanes makes a time-multiplexed form"),
+    (["rmsnorm", "--format", "bf16", "--n", "6", "--lanes", "4"],
+     "--lanes must be a positive integer that divides"),
+    (["rmsnorm", "--format", "bf16", "--lanes", "2"], "needs --n N"),
+    (["softmax", "--format", "bf16", "--n", "4", "--lanes", "2", "--eps", "1e-5"],
+     "--eps is for rmsnorm"),
+    (["layernorm", "--format", "bf16", "--n", "4", "--lanes", "2", "--stages", "1"],
+     "--stages is for spatial"),
+])
+def test_bad_stream_arguments_are_one_line(tmp_path, capsys, args, message):
+    from spikegate.cli import main
+    out = tmp_path / "d"
+    assert main(["generate", *args, "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+    assert not out.exists()
