@@ -15,8 +15,9 @@ from spikegate.sim.units import build_unit
 QUICK = {("icarus", "rmsnorm", "bf16"), ("verilator", "layernorm", "fp16"),
          ("amaranth", "rmsnorm", "fp16")}
 #: vectors per run (the Amaranth simulator: about 25 s to elaborate a norm, then 3-4 s per
-#: vector; LayerNorm in bf16 with 30 vectors took 7 minutes)
-VECTORS = {"verilator": 300, "icarus": 60, "amaranth": 10}
+#: vector; LayerNorm in bf16 with 30 vectors took 7 minutes; the compiled simulators'
+#: builds dominate their time)
+VECTORS = {"verilator": 300, "icarus": 30, "amaranth": 5}
 #: one lane on the compiled simulators: each lane is a copy of the 19,000 neurons
 #: (Icarus, RMSNorm bf16, 60 vectors: 91 s on one lane, 139 s on 4)
 LANES = {"verilator": 1, "icarus": 1}
