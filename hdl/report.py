@@ -15,7 +15,7 @@ from .. import __version__
 from .atomic import read_json, write_file
 
 __all__ = ["load_report", "load_netlist", "load_design", "write_report_files", "report_markdown", "fusesoc_core",
-           "generate_command", "SCHEMA_VERSION"]
+           "generate_command", "stream_ports", "SCHEMA_VERSION"]
 
 #: Bumped when a key of report.json changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -104,6 +104,16 @@ def _fmt(v, digits=1):
     if isinstance(v, float):
         return f"{v:.{digits}f}"
     return str(v)
+
+
+def stream_ports(in_width: int, out_width: int) -> dict:
+    """report.json's ``ports`` of a valid/ready stream design (``amaranth.lib.stream``
+    members ``i`` and ``o`` as Amaranth flattens them, with clock and reset)."""
+    return {"clk": {"dir": "in", "width": 1}, "rst": {"dir": "in", "width": 1},
+            "i__valid": {"dir": "in", "width": 1}, "i__ready": {"dir": "out", "width": 1},
+            "i__payload": {"dir": "in", "width": in_width},
+            "o__valid": {"dir": "out", "width": 1}, "o__ready": {"dir": "in", "width": 1},
+            "o__payload": {"dir": "out", "width": out_width}}
 
 
 def report_markdown(report: dict, info: dict | None = None) -> str:

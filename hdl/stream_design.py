@@ -60,7 +60,7 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
     from .linear_stream import stream_verilog
     from .inspect import analyze
     from .model import stream_specs
-    from .report import fusesoc_core, report_markdown
+    from .report import fusesoc_core, report_markdown, stream_ports
     out = Path(output)
     if out.exists() and any(out.iterdir()) and not force:
         raise FileExistsError(f"{out} exists and is not empty: pass --force to replace it")
@@ -83,13 +83,7 @@ def write_stream_design(output, layers, *, top, unit, lanes=1, mac=None, stages=
         "interface": f"amaranth.lib.stream: i (valid/ready/payload {in_w} bits, x_n at "
                      f"[8n +: 8]), o (valid/ready/payload {out_w} bits, y_m at "
                      f"[{specs[-1].out_width}m +: {specs[-1].out_width}])",
-        "ports": {"clk": {"dir": "in", "width": 1}, "rst": {"dir": "in", "width": 1},
-                  "i__valid": {"dir": "in", "width": 1},
-                  "i__ready": {"dir": "out", "width": 1},
-                  "i__payload": {"dir": "in", "width": in_w},
-                  "o__valid": {"dir": "out", "width": 1},
-                  "o__ready": {"dir": "in", "width": 1},
-                  "o__payload": {"dir": "out", "width": out_w}},
+        "ports": stream_ports(in_w, out_w),
         **({"mac_inputs_per_cycle": mac} if mac else {"lanes": lanes}),
         **(extra or {}),
     }

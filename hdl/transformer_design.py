@@ -18,6 +18,7 @@ from ..gen.transformer import compile_transformer
 from ..golden.transformer import QuantizedTransformer, token_bits
 from .atomic import read_json, write_directory
 from .processor import processor_verilog, unit_designs
+from .report import stream_ports
 
 __all__ = ["write_transformer_design", "load_model", "transformer_report"]
 
@@ -60,11 +61,7 @@ def transformer_report(program, designs, *, top):
         "interface": (f"amaranth.lib.stream: i (valid/ready/payload {tb} bits: {token}), "
                       f"o (valid/ready/payload {cfg['classes'] * 16} bits: logit c at "
                       f"[16c +: 16], BF16); {cfg['seq_len']} tokens per sequence{rows}"),
-        "ports": {"clk": {"dir": "in", "width": 1}, "rst": {"dir": "in", "width": 1},
-                  "i__valid": {"dir": "in", "width": 1}, "i__ready": {"dir": "out", "width": 1},
-                  "i__payload": {"dir": "in", "width": tb},
-                  "o__valid": {"dir": "out", "width": 1}, "o__ready": {"dir": "in", "width": 1},
-                  "o__payload": {"dir": "out", "width": cfg["classes"] * 16}},
+        "ports": stream_ports(tb, cfg["classes"] * 16),
     }
 
 

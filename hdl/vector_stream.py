@@ -143,7 +143,7 @@ def write_vector_stream_design(output, spec: StreamParts, *, top, force=False,
 
     from .atomic import write_directory
     from .inspect import analyze
-    from .report import fusesoc_core, report_markdown
+    from .report import fusesoc_core, report_markdown, stream_ports
     out = Path(output)
     if out.exists() and any(out.iterdir()) and not force:
         raise FileExistsError(f"{out} exists and is not empty: pass --force to replace it")
@@ -166,13 +166,7 @@ def write_vector_stream_design(output, spec: StreamParts, *, top, force=False,
         "interface": f"amaranth.lib.stream: i (valid/ready/payload {in_w} bits a beat: "
                      f"{', '.join(spec.ports)} lanes, {W} bits each), o (valid/ready/payload "
                      f"{out_w} bits: y lanes); {G} beats a vector each way",
-        "ports": {"clk": {"dir": "in", "width": 1}, "rst": {"dir": "in", "width": 1},
-                  "i__valid": {"dir": "in", "width": 1},
-                  "i__ready": {"dir": "out", "width": 1},
-                  "i__payload": {"dir": "in", "width": in_w},
-                  "o__valid": {"dir": "out", "width": 1},
-                  "o__ready": {"dir": "in", "width": 1},
-                  "o__payload": {"dir": "out", "width": out_w}},
+        "ports": stream_ports(in_w, out_w),
     }
     if command:
         report["command"] = command
