@@ -14,10 +14,11 @@ from spikegate.sim.units import build_unit
 
 QUICK = {("icarus", "rmsnorm", "bf16"), ("verilator", "layernorm", "fp16"),
          ("amaranth", "rmsnorm", "fp16")}
-#: vectors per run (the Amaranth simulator: about 25 s to elaborate a norm, then 3-4 s per
-#: vector; LayerNorm in bf16 with 30 vectors took 7 minutes; the compiled simulators'
-#: builds dominate their time)
-VECTORS = {"verilator": 300, "icarus": 30, "amaranth": 5}
+#: vectors per run. Each vector of a combinational norm costs the event-driven simulators
+#: seconds: RMSNorm fp16 on the Amaranth simulator 49 s for 2 vectors, 118 s for 5 (CI);
+#: RMSNorm bf16 on Icarus 17 s for 10, 86 s for 30. Verilator's build dominates its time, so
+#: it runs 300; every vector of the norms runs on the torch engine (tests/test_norms.py)
+VECTORS = {"verilator": 300, "icarus": 10, "amaranth": 2}
 #: one lane on the compiled simulators: each lane is a copy of the 19,000 neurons
 #: (Icarus, RMSNorm bf16, 60 vectors: 91 s on one lane, 139 s on 4)
 LANES = {"verilator": 1, "icarus": 1}
