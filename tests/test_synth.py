@@ -219,6 +219,16 @@ def test_synth_bad_arguments(small_design, tmp_path, capsys):
         main(["synth", str(small_design), "--target", "vivado"])
 
 
+
+def test_bench_synth_unknown_variant_is_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                       # nothing may be written
+    assert main(["bench", "synth", "--format", "fp32", "--variants", "shallow"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("spikegate: error: fmul offers the variants default, lean for fp32, not "
+                   "shallow")
+    assert not any(tmp_path.iterdir())
+
+
 # --------------------------------------------------------------------------- verify options
 
 def test_verify_quiet_json_and_waves(small_design, capsys):
