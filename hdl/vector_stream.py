@@ -15,8 +15,10 @@ words) while it accumulates; later passes read the buffer (``G`` cycles), single
 one cycle, and the emit step offers each output beat until taken, then every register
 returns to its initial code for the next vector. Control, buffer and registers are plain
 Amaranth; the arithmetic is the datapath netlists, emitted by the direct writer and
-instantiated. The datapaths are combinational (one step a cycle: a long path at a low
-clock, and no pipeline hazard on the accumulator loops).
+instantiated (``datapaths="instance"``, for Verilog), or elaborated in place as
+:class:`~spikegate.hdl.elaborate.NetlistComponent` submodules (``datapaths="netlist"``, so
+that Amaranth's own simulator runs the whole unit). The datapaths are combinational (one
+step a cycle: a long path at a low clock, and no pipeline hazard on the accumulator loops).
 """
 
 from __future__ import annotations
@@ -30,17 +32,37 @@ from ..gen.netlist import check_name
 from ..gen.vector_stream import StreamParts
 from ..golden.formats import get_format
 from .design import Design
+from .elaborate import NetlistComponent
 
 __all__ = ["VectorStream", "vector_stream_verilog", "write_vector_stream_design"]
 
 
-class VectorStream(wiring.Component):
-    """The stream form of one :class:`~spikegate.gen.vector_stream.StreamParts`."""
+#: How the datapaths enter the control: Verilog instances (the written design) or
+#: elaborated netlists (the Amaranth simulator; no Verilog involved).
+DATAPATHS = ("instance", "netlist")
 
-    def __init__(self, spec: StreamParts, *, top="vector"):
+
+class VectorStream(wiring.Component):
+    """The stream form of one :class:`~spikegate.gen.vector_stream.StreamParts`.
+
+    Parameters
+    ----------
+    spec : StreamParts
+    top : str
+        Verilog module name; the datapath modules are ``<top>_<part>``.
+    datapaths : {"instance", "netlist"}
+        ``instance`` (default): each datapath an ``Instance`` of its written module;
+        ``netlist``: each one elaborated from its netlist, for Amaranth's simulator.
+    """
+
+    def __init__(self, spec: StreamParts, *, top="vector", datapaths="instance"):
         if not isinstance(spec, StreamParts):
             raise TypeError(f"spec must be StreamParts, not {spec!r}")
+        if datapaths not in DATAPATHS:
+            raise ValueError(f"unknown datapaths {datapaths!r}: choose one of "
+                             f"{', '.join(DATAPATHS)}")
         self.spec, self.top = spec, check_name(top, "top module name")
+        self.datapaths = datapaths
         W, P = get_format(spec.fmt).width, spec.lanes
         super().__init__({"i": In(stream.Signature(len(spec.ports) * P * W)),
                           "o": Out(stream.Signature(P * W))})
@@ -64,6 +86,11 @@ class VectorStream(wiring.Component):
                     for p in range(P)}
 
         def instance(tag, part, outs, ins):
+            if self.datapaths == "netlist":
+                m.submodules[tag] = sub = NetlistComponent(sp.parts[part])
+                m.d.comb += [getattr(sub, k).eq(v) for k, v in ins.items()]
+                m.d.comb += [v.eq(getattr(sub, k)) for k, v in outs.items()]
+                return
             ports = {f"i_{k}": v for k, v in ins.items()}
             ports.update({f"o_{k}": v for k, v in outs.items()})
             m.submodules[tag] = Instance(self.module(part), **ports)

@@ -8,7 +8,7 @@ from amaranth.sim import Simulator
 
 from ..hdl.design import Design
 
-__all__ = ["run_amaranth"]
+__all__ = ["run_amaranth", "run_amaranth_stream"]
 
 
 class _Packed(Elaboratable):
@@ -78,3 +78,44 @@ def run_amaranth(design: Design, inputs: dict, *, vcd=None):
         out[bus] = np.array([(r >> offset) & ((1 << width) - 1) for r in results], dtype=np.uint64)
         offset += width
     return out
+
+
+def run_amaranth_stream(component, payloads, *, outputs, seed=0, ready_prob=0.7,
+                        idle_prob=0.2, max_cycles=100_000):
+    """Stream ``payloads`` through a component with ``amaranth.lib.stream`` ports ``i`` and
+    ``o`` on Amaranth's simulator, as :mod:`cocotb_tests.stream_tb` does on the HDL
+    simulators: random idle cycles before each input (``valid`` then held until taken) and
+    ``o.ready`` up with probability ``ready_prob`` each cycle. Returns ``(outputs in order,
+    cycles)``; raises ``RuntimeError`` when ``outputs`` payloads have not come out within
+    ``max_cycles``."""
+    rng = np.random.default_rng(seed)
+    payloads = [int(p) for p in payloads]
+    got, cycles = [], [0]
+
+    async def bench(ctx):
+        idx, offering = 0, False
+        while len(got) < outputs and cycles[0] < max_cycles:
+            if not offering and idx < len(payloads) and not (idle_prob and
+                                                            rng.random() < idle_prob):
+                offering = True
+                ctx.set(component.i.payload, payloads[idx])
+            ctx.set(component.i.valid, offering)
+            take = bool(rng.random() < ready_prob)
+            ctx.set(component.o.ready, take)
+            accepted = offering and ctx.get(component.i.ready)
+            emitted = take and ctx.get(component.o.valid)
+            if emitted:
+                got.append(ctx.get(component.o.payload))
+            await ctx.tick()
+            cycles[0] += 1
+            if accepted:
+                idx, offering = idx + 1, False
+
+    sim = Simulator(component)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    if len(got) < outputs:
+        raise RuntimeError(f"stalled: {len(got)} of {outputs} outputs after {max_cycles} cycles "
+                           f"on the Amaranth simulator")
+    return got, cycles[0]

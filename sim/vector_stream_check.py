@@ -115,17 +115,31 @@ def assert_outputs(spec, vectors, got, context):
 
 
 def verify_vector_stream(spec, verilog, top, *, simulator, vectors, seed=0):
-    """Stream ``vectors`` through the Verilog; raises
+    """Stream ``vectors`` through the unit; raises
     :class:`~spikegate.sim.check.MismatchError` unless every output equals the golden.
-    Returns the :class:`~spikegate.sim.stream_runner.StreamResult`."""
+    ``icarus`` / ``verilator`` run the Verilog ``verilog``; ``amaranth`` runs the Amaranth
+    control with its datapaths elaborated from their netlists (``verilog`` unused, may be
+    None). Returns the :class:`~spikegate.sim.stream_runner.StreamResult`."""
     from ..golden.formats import get_format
-    from .stream_runner import run_stream, unpack_payloads
+    from .stream_runner import StreamResult, run_stream, unpack_payloads
     W, P, G = get_format(spec.fmt).width, spec.lanes, spec.beats
     count = len(vectors["x"])
-    result = run_stream(verilog=verilog, top=top, in_width=len(spec.ports) * P * W,
-                        out_width=P * W, payloads=stream_payloads(spec, vectors),
-                        simulator=simulator, seed=seed, sequence=(G, G),
-                        max_cycles=20 * count * spec.cycles_per_vector + 1000)
+    payloads = stream_payloads(spec, vectors)
+    max_cycles = 20 * count * spec.cycles_per_vector + 1000
+    if simulator == "amaranth":
+        import time
+        from ..hdl.vector_stream import VectorStream
+        from .amaranth_sim import run_amaranth_stream
+        start = time.perf_counter()
+        outs, cycles = run_amaranth_stream(VectorStream(spec, top=top, datapaths="netlist"),
+                                           payloads, outputs=count * G, seed=seed,
+                                           max_cycles=max_cycles)
+        result = StreamResult(np.asarray(outs, dtype=object), cycles,
+                              time.perf_counter() - start, 0.0, None)
+    else:
+        result = run_stream(verilog=verilog, top=top, in_width=len(spec.ports) * P * W,
+                            out_width=P * W, payloads=payloads, simulator=simulator,
+                            seed=seed, sequence=(G, G), max_cycles=max_cycles)
     got = unpack_payloads(result.outputs, P, W).reshape(count, G * P)
     assert_outputs(spec, vectors, got, f"{top} on {simulator}")
     return result

@@ -50,6 +50,14 @@ def test_program_is_checked():
                     spec.parts)
 
 
+def test_datapath_mode_is_checked():
+    from spikegate.hdl.vector_stream import VectorStream
+    spec = stream_parts("rmsnorm", "bf16", 4, 2)
+    with pytest.raises(ValueError, match="unknown datapaths 'verilog': choose one of instance, "
+                                         "netlist"):
+        VectorStream(spec, datapaths="verilog")
+
+
 @pytest.mark.parametrize("args,message", [
     (["fadd", "--format", "fp16", "--lanes", "2"], "--lanes makes a time-multiplexed form"),
     (["rmsnorm", "--format", "bf16", "--n", "6", "--lanes", "4"],
