@@ -79,11 +79,20 @@ def ripple(b, xs, ys, cin=CONST0):
     return out, carry
 
 
-def add_prefix(b, xs, ys, cin=CONST0):
+def add_prefix(b, xs, ys, cin=CONST0, *, propagate="xor"):
     """``xs + ys + cin`` like :func:`ripple` but with a Sklansky parallel-prefix carry
-    tree (logarithmic depth): ``(bits, carry out)``."""
+    tree (logarithmic depth): ``(bits, carry out)``.
+
+    ``propagate="xor"``: ``p = x ^ y`` and sum bits ``p ^ c`` (two neurons each);
+    ``propagate="or"``: ``p = x | y`` (one neuron; a group carry is still
+    ``G_hi | P_hi & G_lo``) and each sum bit one neuron ``[x + y + c_i - 2 c_(i+1) >= 1]``
+    from the carries around it: fewer neurons for the same depth. The FP8 lean adder keeps
+    ``xor`` (its synthesized figures in ``reports/synth.md`` are for that netlist).
+    """
+    if propagate not in ("xor", "or"):
+        raise ValueError(f"unknown propagate {propagate!r}: choose xor or or")
     n = len(xs)
-    ps = [xor(b, x, y) for x, y in zip(xs, ys)]
+    ps = [xor(b, x, y) if propagate == "xor" else or_(b, x, y) for x, y in zip(xs, ys)]
     G = [cin] + [and_(b, x, y) for x, y in zip(xs, ys)]
     P = [CONST0] + ps
     lvl = 0
@@ -102,13 +111,19 @@ def add_prefix(b, xs, ys, cin=CONST0):
                 nP[i] = and_(b, P[i], P[j])
         G, P = nG, nP
         lvl += 1
-    return [xor(b, p, c) for p, c in zip(ps, G[:n])], G[n]
+    if propagate == "xor":
+        return [xor(b, p, c) for p, c in zip(ps, G[:n])], G[n]
+    return [b.neuron([(x, 1), (y, 1), (G[i], 1), (G[i + 1], -2)], threshold=1, name="ps")
+            for i, (x, y) in enumerate(zip(xs, ys))], G[n]
 
 
-def sum_columns(b, cols, width, cin=CONST0):
+def sum_columns(b, cols, width, cin=CONST0, *, final="ripple"):
     """Bits ``0 .. width-1`` of the sum of the bits in ``cols`` (``cols[i]`` weighs 2^i)
-    plus ``cin``: full-adder (3:2) compression rounds, then one ripple adder (carry in
-    ``cin``, so a late bit can join at the end)."""
+    plus ``cin``: full-adder (3:2) compression rounds, then one carry-propagate adder (carry
+    in ``cin``, so a late bit can join at the end): ``final="ripple"`` (fewest neurons) or
+    ``"prefix"`` (:func:`add_prefix` with OR propagate: logarithmic depth)."""
+    if final not in ("ripple", "prefix"):
+        raise ValueError(f"unknown final adder {final!r}: choose ripple or prefix")
     cols = [[x for x in (cols[i] if i < len(cols) else []) if x != CONST0]
             for i in range(width)]
     while any(len(c) > 2 for c in cols):
@@ -125,6 +140,8 @@ def sum_columns(b, cols, width, cin=CONST0):
         cols = nxt
     xs = [c[0] if len(c) > 0 else CONST0 for c in cols]
     ys = [c[1] if len(c) > 1 else CONST0 for c in cols]
+    if final == "prefix":
+        return add_prefix(b, xs, ys, cin, propagate="or")[0]
     return ripple(b, xs, ys, cin)[0]
 
 
@@ -185,10 +202,10 @@ def ge_const(b, bits, value):
     return or_(b, bits[top], ge_const(b, bits[:top], rest))
 
 
-def normal_product(b, fa, fb):
+def normal_product(b, fa, fb, *, final="ripple"):
     """``(2^M + fa) * (2^M + fb)`` for two normalised ``M``-bit fractions: AND partial
     products plus both fractions at ``2^M`` plus ``2^2M``, summed by columns (``2M + 2``
-    bits, in ``[2^2M, 2^(2M+2))``)."""
+    bits, in ``[2^2M, 2^(2M+2))``; ``final``: the last adder, as in :func:`sum_columns`)."""
     M = len(fa)
     n = 2 * M + 2
     cols = [[] for _ in range(n)]
@@ -198,4 +215,4 @@ def normal_product(b, fa, fb):
     for i in range(M):
         cols[i + M] += [fa[i], fb[i]]
     cols[2 * M].append(CONST1)
-    return sum_columns(b, cols, n)
+    return sum_columns(b, cols, n, final=final)
