@@ -13,6 +13,7 @@ against the unit's golden in the stream's summation order (``lanes=P``:
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,6 @@ def verify_vector_stream(spec, verilog, top, *, simulator, vectors, seed=0):
     payloads = stream_payloads(spec, vectors)
     max_cycles = 20 * count * spec.cycles_per_vector + 1000
     if simulator == "amaranth":
-        import time
         from ..hdl.vector_stream import VectorStream
         from .amaranth_sim import run_amaranth_stream
         start = time.perf_counter()
