@@ -143,13 +143,11 @@ def test_test_that_cannot_run_fails_loudly():
 
 
 @pytest.mark.parametrize("simulator", SIMULATORS)
-def test_speed_65536_vectors(simulator, capsys):
-    result = benchmark(simulator, lanes=16, build_root=BUILD_ROOT)
-    with capsys.disabled():
-        print(f"\n[bench] {simulator}: 65,536 vectors, 8-bit in/out, 16 lanes: "
-              f"sim {result.sim_seconds:.2f} s (vector loop {result.loop_seconds:.2f} s)")
-    if simulator == "verilator":
-        assert result.sim_seconds <= 5.0
+def test_benchmark_design_runs(simulator):
+    """`spikegate bench cocotb`'s design, every pair checked (its speed is that bench's
+    figure, not a test: here on the quick build)."""
+    result = benchmark(simulator, lanes=16, build_root=BUILD_ROOT, build="quick")
+    assert result.outputs["y"].shape == (65536,) and result.loop_seconds > 0
 
 
 # ----------------------------------------------------------------------- arguments, tools
