@@ -63,7 +63,8 @@ def test_function_on_simulator(sim, name, fmt):
 def test_every_bf16_function_in_one_model_on_verilator():
     """The eight bf16 functions side by side on one input, every code: one Verilator build
     and run instead of eight (their 14,100 neurons: 46 s here, against 167 s as eight
-    tests beside the rest of make test, most of it each build's fixed cost); one by one they are ``make regress``."""
+    tests beside the rest of make test, most of it each build's fixed cost); one by one
+    they are ``make regress``."""
     fmt = "bf16"
     b = NetlistBuilder(f"functions_{fmt}")
     a = b.input("a", 16)
