@@ -3,8 +3,8 @@ input of the 16-bit functions on Verilator, and of the 8-bit ones on Icarus and 
 Amaranth simulator; a strided subset (with every special code) of the 16-bit ones on Icarus
 and Amaranth, whose event-driven simulation of 65,536 vectors takes minutes. ``make test``
 runs every 16-bit function on Verilator (all 65,536 inputs each; the bf16 ones in one
-model), one function per format on the Amaranth simulator and per format but fp16 on Icarus;
-the whole cross is ``make regress``."""
+model), one function per format on Icarus and on the Amaranth simulator; the whole cross
+is ``make regress``."""
 
 import numpy as np
 import pytest
@@ -21,15 +21,12 @@ FORMATS = ("e4m3", "e5m2", "bf16", "fp16")
 #: (simulator, function, format) in ``make test``
 QUICK = {("verilator", name, "fp16") for name in FUNCTIONS} | {
     ("verilator", "gelu", "e4m3"), ("icarus", "exp", "e4m3"),
-    ("icarus", "silu", "e5m2"), ("icarus", "tanh", "bf16"),
+    ("icarus", "silu", "e5m2"), ("icarus", "tanh", "bf16"), ("icarus", "recip", "fp16"),
     ("amaranth", "gelu-tanh", "e4m3"), ("amaranth", "sigmoid", "e5m2"),
     ("amaranth", "rsqrt", "bf16"), ("amaranth", "rsqrt", "fp16")}
-#: lanes per simulator: Verilator compiles one C++ copy per lane, and one lane simulates
-#: 65,536 inputs in seconds (SiLU in fp16: 112 s to build and run on one lane, 317 s on 4)
-LANES = {"verilator": 1}
-#: inputs per 16-bit function on the event-driven simulators (the rest: every code). fp16
-#: on Icarus is ``make regress``: compiling and elaborating its wide neuron sums is minutes
-#: (recip, 2,449 neurons: 208-236 s, 20 s of it simulating 256 codes)
+#: inputs per 16-bit function on the event-driven simulators (the rest: every code): a
+#: table's vector costs Icarus about 1.5 ms (fp16 recip, 2,449 neurons: 20 s for 2,048
+#: codes and the specials, one lane, most of it compiling)
 SUBSET = {"icarus": 2048, "amaranth": 512}
 #: the tables run unpipelined: a Verilated model evaluates its whole input cone on every
 #: eval() call, and a clocked testbench makes three a vector (both clock edges and the
@@ -60,7 +57,7 @@ def test_function_on_simulator(sim, name, fmt):
     netlist = build_unit(name, fmt=fmt)
     inputs = {"a": _codes(sim, fmt)}
     verify(Design(netlist, stages=STAGES), inputs,
-           golden_outputs(netlist, inputs), engine=sim, lanes=LANES.get(sim))
+           golden_outputs(netlist, inputs), engine=sim)
 
 
 def test_every_bf16_function_in_one_model_on_verilator():
@@ -78,8 +75,7 @@ def test_every_bf16_function_in_one_model_on_verilator():
         bus = "y_" + name.replace("-", "_")
         b.output(bus, b.embed(unit, {"a": a}, block=name.replace("-", "_"))["y"])
         expected[bus] = golden_outputs(unit, inputs)["y"]
-    verify(Design(b.build(), stages=STAGES), inputs, expected, engine="verilator",
-           lanes=LANES["verilator"])
+    verify(Design(b.build(), stages=STAGES), inputs, expected, engine="verilator")
 
 
 #: The FP32 functions (faithful: expected = the netlist's outputs, each checked faithful
@@ -104,4 +100,4 @@ def test_fp32_function_on_simulator(sim, name):
     netlist = build_unit(name, fmt="fp32")
     inputs = {"a": function_vectors(name, "fp32", FP32_VECTORS[sim], seed=7)}
     verify(Design(netlist, stages=1 if sim == "verilator" else 0), inputs,
-           golden_outputs(netlist, inputs), engine=sim, lanes=LANES.get(sim))
+           golden_outputs(netlist, inputs), engine=sim)

@@ -253,3 +253,21 @@ def test_build_failure_shows_diagnostics(tmp_path):
         run_vectors(verilog=bad, top="narrow", ports={"a": ("in", 4), "y": ("out", 8)},
                     vectors={"a": np.arange(16)}, simulator="verilator", lanes=2,
                     build_root=tmp_path / "build")
+
+
+def test_default_lanes_follow_the_cost_model():
+    """Many lanes for a small design with many vectors, one for a big one or few vectors."""
+    from spikegate.gen.fp8 import build_fp8_mul
+    from spikegate.hdl.design import Design
+    from spikegate.sim.run import LANE_COSTS, default_lanes
+    icarus = LANE_COSTS["icarus"]
+    assert icarus.lanes(synapses=35_000, vectors=2_300) == 1
+    assert icarus.lanes(synapses=20, vectors=1 << 20) == icarus.max_lanes
+    assert icarus.lanes(synapses=1, vectors=3) <= 3
+    assert icarus.lanes(synapses=0, vectors=0) == 1
+    small = icarus.lanes(synapses=1_000, vectors=65_536)
+    assert 1 < small < icarus.max_lanes
+    assert icarus.lanes(synapses=4_000, vectors=65_536) < small
+    mul = Design(build_fp8_mul("e4m3"))
+    assert default_lanes(mul, "icarus", 65_536) == icarus.lanes(
+        sum(n.fanin for n in mul.netlist.neurons), 65_536)

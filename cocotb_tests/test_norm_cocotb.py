@@ -22,9 +22,6 @@ QUICK = {("icarus", "rmsnorm", "bf16")}
 #: RMSNorm bf16 on Icarus 17 s for 10, 86 s for 30. Verilator's build dominates its time, so
 #: it runs 300; every vector of the norms runs on the torch engine (tests/test_norms.py)
 VECTORS = {"verilator": 300, "icarus": 10, "amaranth": 2}
-#: one lane on the compiled simulators: each lane is a copy of the 19,000 neurons
-#: (Icarus, RMSNorm bf16, 60 vectors: 91 s on one lane, 139 s on 4)
-LANES = {"verilator": 1, "icarus": 1}
 
 
 def _cases():
@@ -40,4 +37,4 @@ def test_norm_on_simulator(sim, name, fmt):
     netlist = build_unit(name, fmt=fmt, n=2)
     inputs = regression_inputs(netlist, vectors=VECTORS[sim], seed=4)
     verify(Design(netlist, stages=2 if sim == "verilator" else 0), inputs,
-           golden_outputs(netlist, inputs), engine=sim, lanes=LANES.get(sim))
+           golden_outputs(netlist, inputs), engine=sim)
