@@ -64,7 +64,7 @@ from .linear_form import Lin, bus_value
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .thermometers import Thermometers
 
-__all__ = ["FLOAT32_FUNCTIONS", "build_float32_function", "build_exp32", "build_sigmoid32",
+__all__ = ["FLOAT32_FUNCTIONS", "FLOAT32_CORRECTLY_ROUNDED", "build_float32_function", "build_exp32", "build_sigmoid32",
            "build_silu32", "build_tanh32", "build_gelu32", "mills_segments", "EXP32",
            "RECIP", "GELU32"]
 
@@ -473,6 +473,8 @@ def build_gelu32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> N
 #: The FP32 functions built so far, by name.
 FLOAT32_FUNCTIONS = {"exp": build_exp32, "sigmoid": build_sigmoid32, "silu": build_silu32,
                      "tanh": build_tanh32, "gelu": build_gelu32, "rsqrt": build_rsqrt32}
+#: the FP32 functions that are correctly rounded for every input (the others: faithful)
+FLOAT32_CORRECTLY_ROUNDED = ("rsqrt",)
 
 
 def build_float32_function(name, fmt="fp32", *, policy="torch",

@@ -61,16 +61,40 @@ __all__ = ["build_rsqrt32", "RSQRT32"]
 #: exponent ``y_lsb`` of the LSB of ``Y``; the heap of the coefficient ``c_k`` keeps
 #: ``2^(y_lsb + k block_bits + offsets[k])`` and up (its term is ``d^k < 2^(-k block_bits)``
 #: times it; ``c_degree`` is rounded there too), and the counters' ``group``. The figures
-#: trade neurons for correctly rounded results, measured over every significand: (fit_err,
-#: y_lsb) = (16, -41) is 1,728 neurons and 99.990% correctly rounded; (8, -39) with no
-#: offsets 1,631 and 99.975%; (32, -42) with offsets (0, 2, 3, 3) 1,745 and 99.991%.
-RSQRT32 = {"block_bits": 7, "split_bits": 2, "degree": 3, "fit_err": 16, "y_lsb": -41,
+#: trade neurons for the cases left to the exception list (:data:`RSQRT32_HARD`), measured
+#: over every significand (:func:`~spikegate.sim.function_sweep.function_sweep` on ``[1,
+#: 4)``, 2^24 codes): (block_bits, y_lsb) = (8, -46) is 2,091 neurons and 50 cases; (8, -45)
+#: 2,031 and 100; (8, -47) 2,144 and 35; degree 4 on blocks of 2^-7 at -46: 2,150 and 57;
+#: the faithful cubic on blocks of 2^-7 at -41 (halved near 1): 1,728 and 1,677.
+RSQRT32 = {"block_bits": 8, "split_bits": 0, "degree": 3, "fit_err": 16, "y_lsb": -46,
            "offsets": (0, 1, 2, 2), "group": 5}
+
+#: The inputs in ``[1, 4)`` (one per case ``(t, fraction)``; every other input with that
+#: case is a power of 4 away, with the same significand ``Y``) whose ``Y`` lies nearer a
+#: rounding boundary than the datapath's error, so that it rounds the wrong way: each is one
+#: neuron matching ``(t, fraction)`` that forces the rounding to the correct side (the side
+#: is worked out exactly when the unit is built). Found for :data:`RSQRT32` by sweeping the
+#: unit built without them over ``[0x3F800000, 0x40800000)``
+#: (``function_sweep(..., exceptions=True).exceptions``); ``tests/test_float32_function.py``
+#: sweeps every case and finds none left. A change to :data:`RSQRT32` needs a new list.
+RSQRT32_HARD = (
+    0x3F88C0D3, 0x3F8A5C86, 0x3F8D0E0D, 0x3F9291BD, 0x3F96AEB5, 0x3F9C8B13,
+    0x3F9CFD44, 0x3FA06FD4, 0x3FA49C14, 0x3FB028D6, 0x3FB18F7B, 0x3FB7873B,
+    0x3FB8CCF1, 0x3FBA18BE, 0x3FBE1A24, 0x3FC1D654, 0x3FC39155, 0x3FD0212E,
+    0x3FD2208F, 0x3FD68DE3, 0x3FD7AEA0, 0x3FD897A6, 0x3FDD12B2, 0x3FEB9F27,
+    0x3FF28B05, 0x40012A4F, 0x4011297C, 0x4015E036, 0x4016692D, 0x401A0E6D,
+    0x401DD16A, 0x40202A78, 0x4020BF32, 0x4021B092, 0x402AA737, 0x402B69FD,
+    0x402F8E58, 0x40340D3C, 0x4034D9E1, 0x40355499, 0x403A18E3, 0x404CE453,
+    0x4058A629, 0x405E03F5, 0x4064D0E2, 0x40681651, 0x406A2F96, 0x406BA72D,
+    0x40759793, 0x407DE1E1,
+)
 
 _PREC = 96           # mpmath working precision of the fit (deterministic: fixed)
 _GRID = 24           # points per segment where the fit's error is checked
 #: ``Y`` is handed to rounding from this bit up, the bits below jammed into one sticky bit
 _KEEP = -27
+#: the guard bit of ``Y`` in ``[1/2, 1)``: the one below the result's LSB ``2^-24``
+_GUARD = -25
 
 
 def _form(x) -> Lin:
@@ -344,8 +368,36 @@ def _horner(b, f: Fixed, t, P):
     return x
 
 
-def build_rsqrt32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> Netlist:
-    """``y = 1/sqrt(a)`` in fp32, faithful for every input (port ``a`` -> ``y``)."""
+def _hard_cases(b, f: Fixed, t, codes):
+    """``(up, down)``: per input code in ``[1, 4)`` of ``codes`` one neuron firing on its
+    case ``[t, fraction == the code's]``, in ``up`` when the correctly rounded result lies
+    above the exact value (rounded up), else in ``down``: decided exactly (a rational
+    comparison of the golden's result with ``1/sqrt a``)."""
+    from ..golden.float_ref import decode
+    from ..golden.functions import function_code
+    fp32 = get_format("fp32")
+    up, down = [], []
+    for code in codes:
+        if not 0x3F800000 <= code < 0x40800000:
+            raise ValueError(f"hard case {code:#010x} is not an fp32 input in [1, 4)")
+        frac, tc = code & 0x7FFFFF, 1 - ((code >> 23) & 1)         # t = (exponent - 127) mod 2
+        pattern = [(x, 1 if frac >> i & 1 else -1) for i, x in enumerate(f.bits)]
+        form = sum((_form(x) * w for x, w in pattern), Lin()) + Lin([(t, 1 if tc else -1)])
+        match = form.ge(b, bin(frac).count("1") + tc, name=f"hard_{code:08x}")
+        _, _, m, e = decode(fp32, code)
+        _, _, mc, ec = decode(fp32, function_code("rsqrt", fp32, code))
+        above = Fraction(mc) ** 2 * Fraction(2) ** (2 * ec) * m * Fraction(2) ** e > 1
+        (up if above else down).append(match)
+    return up, down
+
+
+def build_rsqrt32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED,
+                  hard=None) -> Netlist:
+    """``y = 1/sqrt(a)`` in fp32, correctly rounded for every input (port ``a`` -> ``y``).
+
+    ``hard``: the hard cases (input codes in ``[1, 4)``) in place of :data:`RSQRT32_HARD`,
+    e.g. ``()`` for the datapath alone, which is faithful (meta ``rounding``: ``correct``
+    only with the committed list)."""
     fmt = get_format(fmt)
     if fmt.name != "fp32":
         raise ValueError(f"build_rsqrt32 builds fp32 only, not {fmt.name}")
@@ -360,10 +412,17 @@ def build_rsqrt32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> 
         f, t, h = _normalise(b, A, P["block_bits"] + P["split_bits"])
     with b.block("poly"):
         Y = _horner(b, f, t, P)
+    with b.block("hard"):
+        up, down = _hard_cases(b, f, t, RSQRT32_HARD if hard is None else hard)
     with b.block("sticky"):                    # Y in [1/2, 1): bits _KEEP .. -2, then 1
         low = Y.slice(Y.lsb, _KEEP - 1).bits             # virtual bits: their OR is their sum
-        sticky = sum(low, Lin()).ge(b, 1, name="sticky")
-        sig = (sticky,) + tuple(x.ge(b, 1, name="y") for x in Y.slice(_KEEP, -2).bits)
+        forced = Lin([(x, 1) for x in up])
+        sticky = (sum(low, Lin()) + forced).ge(b, 1, name="sticky")
+        bits = list(Y.slice(_KEEP, -2).bits)
+        # a hard case's guard bit (2^-25, below the result's LSB) is set, with the sticky
+        # bit, to round up, or cleared to round down (it was set: Y rounded up)
+        bits[_GUARD - _KEEP] = bits[_GUARD - _KEEP] + forced - Lin([(x, 1) for x in down])
+        sig = (sticky,) + tuple(x.ge(b, 1, name="y") for x in bits)
     sig += (CONST1,)
     # y = Y 2^-h = sig 2^(_KEEP - 1 - h), in units of 2^quantum_exp; h in [-75, 63]
     shift = _KEEP - 1 - fmt.quantum_exp
@@ -372,5 +431,6 @@ def build_rsqrt32(fmt="fp32", *, policy="torch", bounds: Bounds = UNBOUNDED) -> 
                    msb_min=len(sig) - 1, nan=[A.nan, neg], inf=[A.zero], zero=[pinf])
     b.output("y", y)
     b.meta.update(unit="rsqrt", format=fmt.name, out_format=fmt.name, to=fmt.name,
-                  policy=policy, method="range-reduction", rounding="faithful")
+                  policy=policy, method="range-reduction",
+                  rounding="correct" if hard is None else "faithful")
     return b.build()

@@ -19,7 +19,10 @@ device where the engine runs:
   infinities from the special-value table).
 
 Each output is then *correctly rounded* (``== cr``), *faithful* (``== alt``) or *wrong*
-(anything else: the sweep fails and names the first inputs in hex). Finished ranges are
+(anything else: the sweep fails and names the first inputs in hex); for a unit that
+promises correct rounding (meta ``rounding``: ``correct``, FP32 rsqrt) a faithful output is
+wrong too. ``exceptions=True`` also lists the inputs that are only faithful (the hard cases
+of :data:`~spikegate.gen.float32_rsqrt.RSQRT32_HARD` were found so). Finished ranges are
 recorded in ``DIR/exhaustive.json`` as :func:`~.exhaustive.record_sweep` does, so a sweep
 longer than one GPU lease resumes by range and the record says what is proved so far.
 """
@@ -35,7 +38,7 @@ import torch
 from .fast_engine import FastEngine, SweepFigures
 
 __all__ = ["FunctionSweepResult", "function_sweep", "device_bracket", "faithful_outputs",
-           "SWEEP_FUNCTIONS"]
+           "is_fp32_function", "SWEEP_FUNCTIONS"]
 
 #: float64 trusted to this relative error (torch's float64 exp: about 2^-52; sigmoid and
 #: SiLU compose a few such operations)
@@ -202,6 +205,8 @@ class FunctionSweepResult(SweepFigures):
     wrong: int = 0
     hard: int = 0
     first: list = field(default_factory=list)
+    #: the inputs with a faithful, not correctly rounded output (``exceptions=True``)
+    exceptions: list = field(default_factory=list)
     seconds: float = 0.0
     device: str = "cpu"
 
@@ -221,6 +226,13 @@ class FunctionSweepResult(SweepFigures):
             f"{self.seconds:.1f} s)")
 
 
+def is_fp32_function(netlist) -> bool:
+    """Whether ``netlist`` is an FP32 function unit, which a sweep classifies (its meta
+    ``rounding`` says what it promises: ``faithful`` or ``correct``)."""
+    return (netlist.meta.get("format") == "fp32" and netlist.meta.get("rounding") in
+            ("faithful", "correct") and netlist.meta.get("unit") in SWEEP_FUNCTIONS)
+
+
 def _resolve(name, codes):
     from ..golden.functions import faithful_alternative, golden_function
     cr = golden_function(name, "fp32", codes)
@@ -228,10 +240,11 @@ def _resolve(name, codes):
 
 
 def function_sweep(netlist, *, start=0, stop=1 << 32, device=None, chunk=None,
-                   progress=None, engine=None) -> FunctionSweepResult:
-    """Classify the outputs of the FP32 function ``netlist`` on inputs ``[start, stop)``."""
+                   progress=None, engine=None, exceptions=False) -> FunctionSweepResult:
+    """Classify the outputs of the FP32 function ``netlist`` on inputs ``[start, stop)``
+    (``exceptions``: keep the inputs whose output is only faithful)."""
     name = netlist.meta.get("unit")
-    if netlist.meta.get("format") != "fp32" or name not in SWEEP_FUNCTIONS:
+    if not is_fp32_function(netlist):
         raise ValueError(f"{netlist.name} is not an FP32 function with a sweep: those are "
                          f"{', '.join(SWEEP_FUNCTIONS)} in fp32")
     if not 0 <= start < stop <= 1 << 32:
@@ -241,6 +254,7 @@ def function_sweep(netlist, *, start=0, stop=1 << 32, device=None, chunk=None,
     dev = eng.device
     step = chunk or CHUNK[dev.type]
     res = FunctionSweepResult(netlist.name, start, stop, device=str(dev))
+    strict = netlist.meta.get("rounding") == "correct"
     t0 = time.perf_counter()
     for lo in range(start, stop, step):
         n = min(step, stop - lo)
@@ -261,6 +275,10 @@ def function_sweep(netlist, *, start=0, stop=1 << 32, device=None, chunk=None,
                 alt[idx] = torch.from_numpy(ralt.astype(np.int64)).to(dev)
             is_cr = got == cr
             is_alt = (got == alt) & ~is_cr
+            if exceptions:
+                res.exceptions += codes[is_alt].tolist()
+            if strict:
+                is_alt = torch.zeros_like(is_cr)
             bad = ~(is_cr | is_alt)
             res.correct += int(is_cr.sum())
             res.faithful += int(is_alt.sum())

@@ -244,7 +244,7 @@ def _function_specs():
     """The correctly rounded unary functions of the 8- and 16-bit formats
     (gen/float_function.py, gen/wide_function.py; golden: the exact reference
     golden/functions.py; every input)."""
-    from ..gen.float32_function import FLOAT32_FUNCTIONS
+    from ..gen.float32_function import FLOAT32_CORRECTLY_ROUNDED, FLOAT32_FUNCTIONS
     from ..gen.float_function import FUNCTION_FORMATS
     from ..golden.functions import FUNCTIONS
     text = {"exp": "e^a", "sigmoid": "1/(1+e^-a)", "tanh": "tanh(a)", "silu": "a*sigmoid(a)",
@@ -271,8 +271,9 @@ def _function_specs():
             from ..golden.functions import function_vectors
             return {"a": function_vectors(name, meta["format"], count, seed)}
         fp32 = name in FLOAT32_FUNCTIONS
+        faithful = fp32 and name not in FLOAT32_CORRECTLY_ROUNDED
         return UnitSpec(name, f"{text[name]}, correctly rounded (RNE) for every input"
-                              f"{' (fp32: faithful)' if fp32 else ''}; --to FORMAT for "
+                              f"{' (fp32: faithful)' if faithful else ''}; --to FORMAT for "
                               f"another output format", build,
                         FUNCTION_FORMATS + (("fp32",) if fp32 else ()), POLICIES, variants,
                         golden, vectors if fp32 else None)

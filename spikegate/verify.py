@@ -127,6 +127,7 @@ def _exhaustive(args, progress):
     from .hdl.report import load_netlist, load_report
     from .sim.distributed import in_torchrun, spawn_sweep, sweep_rank
     from .sim.exhaustive import exhaustive_sweep, record_sweep
+    from .sim.function_sweep import is_fp32_function
     report = load_report(args.directory)
     if report.get("form") == "time-multiplexed" or report.get("unit") in ("dot", "linear"):
         raise ValueError("--exhaustive runs units and blocks; dot products, layers and "
@@ -156,7 +157,7 @@ def _exhaustive(args, progress):
             result = sweep_rank(netlist, start=lo, stop=hi)
             if int(os.environ.get("RANK", 0)) != 0:   # rank 0 reports and records
                 return 0 if result.ok else 1
-    elif netlist.meta.get("rounding") == "faithful":      # FP32 functions
+    elif is_fp32_function(netlist):                       # faithful or correctly rounded
         from .sim.function_sweep import function_sweep
         result = function_sweep(netlist, device=device, start=lo, stop=hi,
                                 progress=report_progress)
@@ -173,12 +174,19 @@ def _exhaustive(args, progress):
                "vectors_per_s": round(result.pairs_per_s), "proved_vectors":
                runs["proved_vectors"], "space": 1 << bits,
                "first": _first_lines(result), **extra}
-    progress.done(("faithful" if extra else "bit-exact") if result.ok else "FAIL")
+    promise = netlist.meta.get("rounding", "faithful")
+    progress.done(((promise if promise == "faithful" else "correctly rounded") if extra
+                   else "bit-exact") if result.ok else "FAIL")
     if args.json:
         print(json.dumps(summary))
     elif not result.ok:
         print(f"FAIL {top}: {result.count:,} mismatches in {result.total:,} vectors\n"
               + "\n".join(_first_lines(result)), file=sys.stderr)
+    elif not args.quiet and extra and promise == "correct":
+        print(f"PASS {top} on {result.device}: {result.total:,} inputs correctly rounded, "
+              f"{result.seconds:.1f} s ({result.pairs_per_s / 1e6:.1f}M/s); "
+              f"{runs['proved_vectors']:,} of {1 << bits:,} proved so far "
+              f"({Path(args.directory) / 'exhaustive.json'})")
     elif not args.quiet and extra:
         print(f"PASS {top} on {result.device}: {result.total:,} inputs faithful, "
               f"{extra['correct']:,} correctly rounded ({extra['faithful']:,} not), "
