@@ -40,8 +40,8 @@ for ``x < 0`` (no cancellation: ``e^x / (1 + e^x)``), rounded once; SiLU multipl
 the input's significand before the one rounding (``x <= -128`` and ``-inf`` give ``-0``).
 
 ``tanh`` and ``gelu`` (:func:`build_tanh32`, :func:`build_gelu32`) reuse these cores (their
-builders say how); ``rsqrt`` is a square-root datapath of its own
-(:func:`~.float32_rsqrt.build_rsqrt32`), registered here with the others.
+builders say how); ``rsqrt`` is a square-root datapath of its own, correctly rounded for
+every input (:func:`~.float32_rsqrt.build_rsqrt32`), registered here with the others.
 """
 
 from __future__ import annotations
@@ -64,9 +64,9 @@ from .linear_form import Lin, bus_value
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 from .thermometers import Thermometers
 
-__all__ = ["FLOAT32_FUNCTIONS", "FLOAT32_CORRECTLY_ROUNDED", "build_float32_function", "build_exp32", "build_sigmoid32",
-           "build_silu32", "build_tanh32", "build_gelu32", "mills_segments", "EXP32",
-           "RECIP", "GELU32"]
+__all__ = ["FLOAT32_FUNCTIONS", "FLOAT32_CORRECTLY_ROUNDED", "build_float32_function",
+           "build_exp32", "build_sigmoid32", "build_silu32", "build_tanh32", "build_gelu32",
+           "mills_segments", "EXP32", "RECIP", "GELU32"]
 
 #: The datapath's precisions (exponents of the least significant bits kept).
 EXP32 = {"x_lsb": -36, "t_lsb": -42, "table_bits": 10, "table_lsb": -43, "u_lsb": -31,

@@ -1,9 +1,13 @@
-"""FP32 reciprocal square root from neurons: range reduction, a step-function table of
-cubic coefficients and a truncated fixed-point Horner evaluation, rounded once.
+"""FP32 reciprocal square root from neurons, correctly rounded for every input: range
+reduction, a step-function table of cubic coefficients, a truncated fixed-point Horner
+evaluation rounded once, and a list of hard cases.
 
-``y = 1/sqrt(a)`` for every fp32 ``a`` (:func:`build_rsqrt32`), *faithful* for every input
-and correctly rounded for all but the inputs whose exact value lies within the datapath
-error of a rounding boundary (measured, not assumed: :mod:`spikegate.sim.function_sweep`).
+``y = 1/sqrt(a)`` for every fp32 ``a`` (:func:`build_rsqrt32`). The datapath alone is
+*faithful*; its significand depends on the fraction of ``a`` and the parity of its exponent
+only, so the 2^24 inputs in ``[1, 4)`` hold every case once, and a sweep of them
+(:mod:`spikegate.sim.function_sweep`) finds the 50 whose exact value lies nearer a rounding
+boundary than the datapath's error. Each is one neuron (:func:`_hard_cases`) that sets or
+clears the guard bit, so the one rounding goes to the side the exact value is on.
 
 Datapath
 --------
@@ -13,26 +17,26 @@ Datapath
    decoded from the one leading-zero thermometer ``z_k``). The parity ``t = E mod 2`` and
    ``h = (E - t)/2`` are linear in the exponent bits and the ``z_k``: ``a = 2^t m 4^h``,
    ``y = Y 2^-h`` with ``Y = 2^(-t/2) m^(-1/2)`` in ``(1/2, 1]``.
-2. **Table** (one :func:`~.fixed_point.step_table` on ``t`` and the top 9 fraction bits,
-   its thermometers shared by all bits): ``m`` is cut into blocks of width ``2^-7``; in a
-   block, ``d = block end - 2^-23 - m`` (in ``[0, 2^-7)``) is the one's complement of the
-   16 bits of ``m`` below the block index, folded into the partial-product neurons
+2. **Table** (one :func:`~.fixed_point.step_table` on ``t`` and the top 8 fraction bits,
+   its thermometers shared by all bits): ``m`` is cut into blocks of width ``2^-8``; in a
+   block, ``d = block end - 2^-23 - m`` (in ``[0, 2^-8)``) is the one's complement of the
+   15 bits of ``m`` below the block index, folded into the partial-product neurons
    (``[x - f >= 1]``, no inverters). ``Y`` is a cubic in ``d`` with positive coefficients
    (the derivatives of ``m^(-1/2)`` alternate in sign, so ``-d`` makes every term
-   positive): no subtraction anywhere. Blocks near ``m = 1``, where ``m^(-1/2)`` bends most,
-   are halved (up to twice) until the quantised cubic is within ``fit_err`` (``2^-37``)
-   of ``Y``: 295 segments. Each segment's coefficients interpolate at Chebyshev nodes
-   (near-minimax) at a fixed mpmath precision and are rounded from ``c3`` down, each lower
-   one refitted to absorb the rounding above it.
-3. **Horner** in three truncated heaps (:class:`~.fixed_point.Column`): ``v = c2 + c3 d``
-   to ``2^-25`` (``c3`` to ``2^-18``), ``w = c1 + d v`` to ``2^-33``, ``Y = c0 + d w`` to
-   ``2^-41`` (16 bits below the result's half ULP ``2^-25``). A heap is summed by *group
-   counters* (:func:`_count`: five columns at a time become the binary digits of their
-   weighted sum, one neuron a digit, so a 16-high heap is two rows after one round,
-   half the neurons of column counters) and a block-carry adder whose sum bits stay
-   *virtual* (0/1 linear forms, :func:`_form`) for the partial products that read them.
-   ``Y < 1`` (:func:`_horner`): the heap of ``Y`` keeps ``Y - 1/2`` and bit ``2^-1`` is 1.
-4. :func:`~.float_round.round_pack` rounds ``Y 2^-h`` once (``-h`` in ``[-63, 75]``: never
+   positive): no subtraction anywhere. Each block's coefficients interpolate at Chebyshev
+   nodes (near-minimax) at a fixed mpmath precision and are rounded from ``c3`` down, each
+   lower one refitted to absorb the rounding above it (with ``split_bits`` above 0 a block
+   is halved while its fit is further than ``fit_err`` LSBs from ``Y``; here none is).
+3. **Horner** in three truncated heaps (:class:`~.fixed_point.Column`): ``v = c2 + c3 d``,
+   ``w = c1 + d v``, ``Y = c0 + d w`` to ``2^-46`` (21 bits below the result's half ULP
+   ``2^-25``). A heap is summed by *group counters* (:func:`_count`: five columns at a time
+   become the binary digits of their weighted sum, one neuron a digit, so a 16-high heap is
+   two rows after one round, half the neurons of column counters) and a block-carry adder
+   whose sum bits stay *virtual* (0/1 linear forms, :func:`_form`) for the partial products
+   that read them. ``Y < 1`` (:func:`_horner`): the heap of ``Y`` keeps ``Y - 1/2`` and bit
+   ``2^-1`` is 1.
+4. The hard cases force the guard bit ``2^-25`` (and the sticky bit, to round up); then
+   :func:`~.float_round.round_pack` rounds ``Y 2^-h`` once (``-h`` in ``[-63, 75]``: never
    subnormal, never overflowing), ``Y`` below ``2^-27`` jammed into one sticky bit.
 
 Special values (exact): ``+0 -> +inf``, ``-0 -> -inf``, ``+inf -> +0``, any ``a < 0``
@@ -323,7 +327,7 @@ def _horner(b, f: Fixed, t, P):
     is at least ``2^-24`` from either end, far more than the error bound (checked here),
     and the table entry of ``m = 1`` (exactly 1) is lowered by its fit error plus the
     heaps' error bound, worked out from the bus shapes beforehand and checked against the
-    heaps' own bound after. That bound and the fit error, ``2^-36`` together, are what make
+    heaps' own bound after. That bound and the fit error, below ``2^-26`` together, are what make
     every result faithful (an error below the half ULP ``2^-25``)."""
     J, S, D = P["block_bits"], P["split_bits"], P["degree"]
     lsbs = _lsbs(P)

@@ -246,11 +246,13 @@ def fp32_function_rows(vectors=VECTORS32):
 def _markdown32(rows):
     lines = ["# FP32 functions", "",
              "`spikegate bench functions32` writes this file. Units: `spikegate generate NAME "
-             "--format fp32` (gen/float32_function.py: range reduction, a step-function table, "
-             "a fixed-point polynomial in truncated heaps, the one rounding block). They are "
-             "*faithful* (one of the two floats around the exact value) for every input and "
-             "correctly rounded for nearly all; the exact golden is golden/functions.py "
-             "(mpmath, Ziv's loop).", "",
+             "--format fp32` (gen/float32_function.py, gen/float32_rsqrt.py: range reduction, "
+             "a step-function table, a fixed-point polynomial in truncated heaps, the one "
+             "rounding block). exp, sigmoid, SiLU, tanh and GELU are *faithful* (one of the "
+             "two floats around the exact value) for every input and correctly rounded for "
+             "nearly all; rsqrt is correctly rounded for every input (its 50 hard cases, "
+             "`RSQRT32_HARD`, are neurons that force the rounding side). The exact golden is "
+             "golden/functions.py (mpmath, Ziv's loop; exact integers for rsqrt).", "",
              "| function | neurons | depth | max fan-in | synapses | NEXUS neuron evaluations "
              "| ratio | NEXUS correctly rounded | NEXUS max error |",
              "|---|---|---|---|---|---|---|---|---|"]
