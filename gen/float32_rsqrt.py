@@ -58,7 +58,7 @@ from .gates import nor
 from .linear_form import Lin
 from .netlist import CONST0, CONST1, UNBOUNDED, Bounds, Netlist
 
-__all__ = ["build_rsqrt32", "RSQRT32"]
+__all__ = ["build_rsqrt32", "RSQRT32", "RSQRT32_HARD"]
 
 #: The datapath's parameters: block width ``2^-block_bits``, up to ``split_bits`` halvings
 #: of a block, the polynomial's degree, the fit's error target (in LSBs of ``Y``), the
@@ -80,7 +80,8 @@ RSQRT32 = {"block_bits": 8, "split_bits": 0, "degree": 3, "fit_err": 16, "y_lsb"
 #: is worked out exactly when the unit is built). Found for :data:`RSQRT32` by sweeping the
 #: unit built without them over ``[0x3F800000, 0x40800000)``
 #: (``function_sweep(..., exceptions=True).exceptions``); ``tests/test_float32_function.py``
-#: sweeps every case and finds none left. A change to :data:`RSQRT32` needs a new list.
+#: sweeps every case and finds none left (``make regress``). A change to :data:`RSQRT32`
+#: needs a new list.
 RSQRT32_HARD = (
     0x3F88C0D3, 0x3F8A5C86, 0x3F8D0E0D, 0x3F9291BD, 0x3F96AEB5, 0x3F9C8B13,
     0x3F9CFD44, 0x3FA06FD4, 0x3FA49C14, 0x3FB028D6, 0x3FB18F7B, 0x3FB7873B,
@@ -327,8 +328,8 @@ def _horner(b, f: Fixed, t, P):
     is at least ``2^-24`` from either end, far more than the error bound (checked here),
     and the table entry of ``m = 1`` (exactly 1) is lowered by its fit error plus the
     heaps' error bound, worked out from the bus shapes beforehand and checked against the
-    heaps' own bound after. That bound and the fit error, below ``2^-26`` together, are what make
-    every result faithful (an error below the half ULP ``2^-25``)."""
+    heaps' own bound after. That bound and the fit error, below ``2^-26`` together, are
+    what make every result faithful (an error below the half ULP ``2^-25``)."""
     J, S, D = P["block_bits"], P["split_bits"], P["degree"]
     lsbs = _lsbs(P)
     unit = Fraction(2) ** lsbs[0]

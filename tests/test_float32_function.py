@@ -1,6 +1,7 @@
-"""FP32 exp, sigmoid, SiLU, tanh, GELU and rsqrt from neurons: faithful against the exact
-value on 10^6 seeded random and directed inputs each (specials, range thresholds, the
-inputs nearest a rounding boundary), the fast bracket of the sweeps against the exact golden, and a sweep that must
+"""FP32 exp, sigmoid, SiLU, tanh, GELU and rsqrt from neurons: faithful (rsqrt: correctly
+rounded) against the exact value on 10^6 seeded random and directed inputs each (specials,
+range thresholds, the inputs nearest a rounding boundary); rsqrt's hard cases at every
+exponent, and (``make regress``) every significand; the fast bracket of the sweeps against the exact golden, and a sweep that must
 catch a broken unit. Every input: ``spikegate verify DIR --exhaustive``
 (reports/*32_sweep.json)."""
 
@@ -21,6 +22,16 @@ from spikegate.sim.check import MismatchError
 def exp32():
     netlist = build_exp32()
     return netlist, FastEngine(netlist, device="cpu", c_opt="-O0")
+
+
+@pytest.fixture(scope="module")
+def rsqrt32():
+    netlist = build_float32_function("rsqrt")
+    return netlist, FastEngine(netlist, device="cpu", c_ops=1 << 30, c_opt="-O0")
+
+
+#: the rsqrt tests share one compiled engine (a module fixture: one worker)
+_RSQRT_GROUP = pytest.mark.xdist_group("rsqrt32")
 
 
 def _bracket(codes, name="exp"):
@@ -64,10 +75,13 @@ def _machine(eng, netlist, codes, got):
             f"({int((ref != got).sum())} of the first {len(codes)} differ on TorchEngine)")
 
 
-@pytest.mark.parametrize("name", list(FLOAT32_FUNCTIONS))
-def test_fp32_function_faithful_on_a_million_inputs(name, exp32):
-    netlist, eng = exp32 if name == "exp" else (build_float32_function(name), None)
-    if eng is None:                  # past the default C size: one quick compile, 10^6 inputs
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_RSQRT_GROUP) if n == "rsqrt" else n
+                                  for n in FLOAT32_FUNCTIONS])
+def test_fp32_function_faithful_on_a_million_inputs(name, request):
+    if name in ("exp", "rsqrt"):
+        netlist, eng = request.getfixturevalue(f"{name}32")
+    else:                            # past the default C size: one quick compile, 10^6 inputs
+        netlist = build_float32_function(name)
         eng = FastEngine(netlist, device="cpu", c_ops=1 << 30, c_opt="-O0")
     codes = function_vectors(name, "fp32", 1_000_000, seed=0)
     got = eng.run({"a": codes})["y"]
@@ -94,6 +108,30 @@ def test_fp32_function_faithful_on_a_million_inputs(name, exp32):
     assert hard.sum() > 100                  # the directed set reaches the hard cases
 
 
+@_RSQRT_GROUP
+def test_rsqrt32_hard_cases_correctly_rounded_at_every_exponent(rsqrt32):
+    """The 50 hard cases of ``RSQRT32_HARD`` at every exponent with the same significand
+    (``a 4^k``, subnormal ones too): the exception neurons read the normalised significand,
+    so each must fire at every one of them."""
+    from spikegate.gen.float32_rsqrt import RSQRT32_HARD
+    netlist, eng = rsqrt32
+    assert netlist.meta["rounding"] == "correct"
+    codes = []
+    for c in RSQRT32_HARD:
+        x = float(np.array(c, dtype=np.uint32).view(np.float32))
+        for k in range(-75, 64):
+            y = np.float32(x * 4.0 ** k)
+            if y != 0 and np.isfinite(y) and float(y) == x * 4.0 ** k:
+                codes.append(int(np.array(y).view(np.uint32)))
+    codes = np.array(sorted(set(codes)), dtype=np.uint64)
+    assert len(codes) > 50 * 120 and (codes < 0x00800000).any()   # subnormals among them
+    got = eng.run({"a": codes})["y"]
+    cr = golden_function("rsqrt", "fp32", codes)
+    bad = got != cr
+    assert not bad.any(), f"{bad.sum()} not correctly rounded: " + _first(bad, codes, got, cr, cr)
+
+
+@pytest.mark.regress       # 2^24 + 2^23 inputs and two -O2 kernels: minutes on 2 cores
 @pytest.mark.parametrize("lo,hi", [(0x3F800000, 0x40800000), (0, 1 << 23)],
                          ids=["every-significand", "subnormals"])
 def test_rsqrt32_correctly_rounded_on_every_significand(lo, hi):
