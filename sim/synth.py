@@ -93,13 +93,36 @@ class SynthError(RuntimeError):
 
 def find_tool(tool):
     """Command (list) that runs *tool* (``yosys``, ``nextpnr-ice40``, ``nextpnr-ecp5``)."""
-    script, _ = _TOOLS[tool]
+    script, package = _TOOLS[tool]
     search = os.pathsep.join([os.environ.get("PATH", "")] + [str(d) for d in EXTRA_TOOL_DIRS])
     found = shutil.which(script, path=search)
     if found is None:
         raise ToolNotFoundError(f"{script} not found: install it with `pip install {script}` "
                                 f"(or `pip install -e .` / `make setup`)")
+    _warm(found, package)
     return [found]
+
+
+_WARM = set()
+
+
+def _warm(exe, package):
+    """Let one process at a time compile a YoWASP tool's WebAssembly. YoWASP compiles it to
+    machine code on the first run and caches it (Yosys: 55 s and 1:42 of CPU on 2 cores);
+    processes that start together on a cold cache (pytest's workers) would each compile it,
+    so while this tool's cache is absent, its first run here waits on a lock file."""
+    if package in _WARM:
+        return
+    _WARM.add(package)
+    import platformdirs
+
+    from .cocotb_runner import locked
+    root = Path(os.environ.get("YOWASP_CACHE_DIR")
+                or platformdirs.user_cache_dir("YoWASP", appauthor=False))
+    if (root / package).is_dir():
+        return
+    with locked(root / f".{package}-warm"):
+        subprocess.run([exe, "--version"], capture_output=True, check=False)
 
 
 def _tool_version(tool):
